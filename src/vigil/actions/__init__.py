@@ -1,0 +1,1 @@
+"""Enforcement actions: remove, restrict, suspend, close."""

@@ -1,0 +1,1 @@
+"""Hash, URL, domain and term banks: lists of known content with provenance."""

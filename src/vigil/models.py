@@ -1,0 +1,28 @@
+"""Imports every domain's models so the metadata (and Alembic) sees all tables."""
+
+from vigil.actions.models import Action
+from vigil.audit.models import ChainHead, Event
+from vigil.banks.models import Bank, BankEntry
+from vigil.cases.models import Case, Decision
+from vigil.items.models import Account, Item, Media, Notice
+from vigil.policy.models import PolicyVersion, Verdict
+from vigil.signals.models import Signal
+from vigil.statements.models import StatementOfReasons
+
+__all__ = [
+    "Account",
+    "Action",
+    "Bank",
+    "BankEntry",
+    "Case",
+    "ChainHead",
+    "Decision",
+    "Event",
+    "Item",
+    "Media",
+    "Notice",
+    "PolicyVersion",
+    "Signal",
+    "StatementOfReasons",
+    "Verdict",
+]

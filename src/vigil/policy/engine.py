@@ -1,0 +1,75 @@
+"""Execute a validated policy: signals in, at most one verdict out.
+
+Every rule whose condition holds is a candidate; the most severe candidate wins,
+and among equals the rule written first. The verdict lists the signals that
+made its rule fire, so a reviewer can see exactly why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from vigil.policy.schema import ActionKind, Policy, Review, Rule, Severity, SignalKind
+
+
+@dataclass(frozen=True)
+class SignalFacts:
+    """What the policy may know about one signal."""
+
+    ref: int
+    kind: SignalKind
+    bank: str | None = None
+    bank_category: str | None = None
+    notice_category: str | None = None
+
+
+@dataclass(frozen=True)
+class VerdictDraft:
+    rule_id: str
+    category: str
+    severity: Severity
+    action: ActionKind
+    review_required: bool
+    deadline: timedelta | None
+    signal_refs: tuple[int, ...]
+
+
+def _matches(rule: Rule, signal: SignalFacts) -> bool:
+    cond = rule.when
+    if signal.kind not in cond.signals:
+        return False
+    if cond.banks is not None and signal.bank not in cond.banks:
+        return False
+    if cond.bank_categories is not None and signal.bank_category not in cond.bank_categories:
+        return False
+    return not (
+        cond.notice_categories is not None and signal.notice_category not in cond.notice_categories
+    )
+
+
+def evaluate(policy: Policy, signals: Sequence[SignalFacts]) -> VerdictDraft | None:
+    """The verdict for one item, or ``None`` when no rule fires."""
+    if not signals:
+        return None
+    best: tuple[int, int, Rule, tuple[int, ...]] | None = None
+    for position, rule in enumerate(policy.rules):
+        refs = tuple(s.ref for s in signals if _matches(rule, s))
+        if len(refs) < rule.when.min_count:
+            continue
+        key = (rule.severity.rank, -position)
+        if best is None or key > (best[0], best[1]):
+            best = (key[0], key[1], rule, refs)
+    if best is None:
+        return None
+    rule, refs = best[2], best[3]
+    return VerdictDraft(
+        rule_id=rule.id,
+        category=rule.category,
+        severity=rule.severity,
+        action=rule.action,
+        review_required=rule.review is Review.REQUIRED,
+        deadline=rule.deadline_delta,
+        signal_refs=refs,
+    )

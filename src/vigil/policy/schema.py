@@ -1,0 +1,143 @@
+"""The shape of a code-of-practice file, as Pydantic models.
+
+Parsing (``parser``) turns YAML into plain data with line numbers, validation
+(``validate``) checks it against these models and cross-references, and the
+engine (``engine``) executes a validated :class:`Policy` on an item's signals.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CATEGORY_ID = r"^[a-z][a-z0-9_]*$"
+RULE_ID = r"^[a-z0-9][a-z0-9_-]*$"
+_DURATION = re.compile(r"^(\d+)\s*([mhd])$")
+
+
+class Severity(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return ["low", "medium", "high", "critical"].index(self.value)
+
+
+class ActionKind(enum.StrEnum):
+    REMOVE_CONTENT = "remove_content"
+    RESTRICT_VISIBILITY = "restrict_visibility"
+    SUSPEND_ACCOUNT = "suspend_account"
+    CLOSE_ACCOUNT = "close_account"
+
+    @property
+    def targets_account(self) -> bool:
+        return self in (ActionKind.SUSPEND_ACCOUNT, ActionKind.CLOSE_ACCOUNT)
+
+
+class SignalKind(enum.StrEnum):
+    SHA256 = "sha256"
+    MD5 = "md5"
+    URL = "url"
+    DOMAIN = "domain"
+    TERM = "term"
+    NOTICE = "notice"
+
+
+class Review(enum.StrEnum):
+    REQUIRED = "required"  # open a case; act only on a human decision
+    NONE = "none"  # the verdict may act alone
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 30m, 1h or 7d")
+    amount, unit = int(match.group(1)), match.group(2)
+    return {
+        "m": timedelta(minutes=amount),
+        "h": timedelta(hours=amount),
+        "d": timedelta(days=amount),
+    }[unit]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StatementConfig(_Strict):
+    """How a category maps onto the DSA statement-of-reasons fields."""
+
+    category: str
+    keywords: list[str] = Field(default_factory=list)
+    ground: Literal["illegal", "incompatible"]
+    legal_ground: str | None = Field(default=None, max_length=500)
+    terms_clause: str | None = Field(default=None, max_length=500)
+    explanation: str = Field(min_length=1, max_length=2000)
+    reference_url: str | None = Field(default=None, max_length=500)
+
+
+class Category(_Strict):
+    title: str = Field(min_length=1)
+    statement: StatementConfig
+
+
+class Condition(_Strict):
+    """Which signals make a rule fire: all listed filters must hold for at least ``min_count`` signals."""
+
+    signals: list[SignalKind] = Field(min_length=1)
+    banks: list[str] | None = None
+    bank_categories: list[str] | None = None
+    notice_categories: list[str] | None = None
+    min_count: int = Field(default=1, ge=1)
+
+
+class Rule(_Strict):
+    id: str = Field(pattern=RULE_ID)
+    category: str
+    when: Condition
+    severity: Severity
+    action: ActionKind
+    review: Review
+    deadline: str | None = None
+    description: str | None = None
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @property
+    def deadline_delta(self) -> timedelta | None:
+        return parse_duration(self.deadline) if self.deadline else None
+
+
+class Retention(_Strict):
+    """What happens to items that raised no signal."""
+
+    unmatched_content: Literal["drop", "keep"] = "drop"
+    unmatched_content_days: int = Field(default=0, ge=0)
+
+
+class Enforcement(_Strict):
+    suspension_days: int = Field(default=30, ge=1, le=3650)
+
+
+class Policy(_Strict):
+    policy: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    categories: dict[str, Category]
+    rules: list[Rule]
+    retention: Retention = Retention()
+    enforcement: Enforcement = Enforcement()
+
+    def category(self, category_id: str) -> Category:
+        return self.categories[category_id]

@@ -1,0 +1,1 @@
+"""Signals: evidence that an item matched a bank entry or was reported."""
