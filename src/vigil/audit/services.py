@@ -9,7 +9,7 @@ on SQLite) so concurrent writers extend the chain one after another.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -235,3 +235,8 @@ def _check_row(
         "removed",
         f"the event before #{row.seq} was removed or replaced: its predecessor hash matches no event",
     )
+
+
+def as_reducer_input(rows: Iterable[Event]) -> list[tuple[str, dict[str, Any]]]:
+    """Events as ``(type, payload)`` pairs: the input of every pure status reducer."""
+    return [(row.type, json.loads(row.body)["payload"]) for row in rows]

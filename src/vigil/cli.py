@@ -1,0 +1,57 @@
+"""The ``vigil`` command: one Typer app assembled from each domain's commands."""
+
+from __future__ import annotations
+
+import typer
+
+from vigil import __version__
+from vigil.audit import cli as audit_cli
+from vigil.banks import cli as banks_cli
+from vigil.cases import cli as cases_cli
+from vigil.cli_support import state
+from vigil.db import cli as db_cli
+from vigil.demo import cli as demo_cli
+from vigil.ingest import cli as ingest_cli
+from vigil.policy import cli as policy_cli
+from vigil.retention import cli as retention_cli
+
+app = typer.Typer(
+    help="Vigil: detect, decide, review and act on harmful content, and answer for it.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vigil {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        envvar="VIGIL_DB",
+        help="Database URL (sqlite:///path.db or postgresql://...). Default: SQLite in the user data directory.",
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Global options."""
+    state(ctx).db_url = db
+
+
+app.command("ingest")(ingest_cli.ingest)
+app.command("demo")(demo_cli.demo)
+app.add_typer(banks_cli.app, name="bank")
+app.add_typer(policy_cli.app, name="policy")
+app.add_typer(cases_cli.app, name="review")
+app.add_typer(audit_cli.app, name="audit")
+app.add_typer(retention_cli.app, name="retention")
+app.add_typer(db_cli.app, name="db")
+
+
+def main() -> None:
+    app()

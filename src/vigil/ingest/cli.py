@@ -1,0 +1,69 @@
+"""``vigil ingest``: read a JSONL or CSV file of items and notices into the spine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from vigil.cli_support import console, state
+from vigil.ingest.services import IngestSummary, ingest_file, scan_context
+
+
+def summary_table(summary: IngestSummary) -> Table:
+    o = summary.outcome
+    table = Table(title=f"Ingested {summary.path.name}", show_header=False)
+    rows = [
+        ("lines read", summary.lines),
+        ("items stored", o.stored),
+        ("notices stored", o.notices),
+        ("duplicates skipped", o.duplicates),
+        ("rejected", summary.rejected),
+        ("signals", o.signals),
+        ("verdicts", o.verdicts),
+        ("cases opened", o.cases_opened),
+        ("actions", o.actions),
+        ("content dropped (no signal)", o.content_dropped),
+    ]
+    for name, value in rows:
+        table.add_row(name, f"{value:,}")
+    table.add_row("time", f"{summary.elapsed_s:.1f} s")
+    return table
+
+
+def ingest(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Items and notices as .jsonl or .csv."),
+    policy: Path | None = typer.Option(
+        None, "--policy", exists=True, dir_okay=False, help="Code-of-practice YAML (default: the shipped policy)."
+    ),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", help="Where to write rejected lines (default: FILE.rejects.jsonl)."
+    ),
+    batch_size: int = typer.Option(1000, min=1, max=100_000, help="Records per transaction."),
+) -> None:
+    """Ingest and scan FILE: validate every line, store new items exactly once, raise signals,
+    reach verdicts, open cases or act, and drop the content of items that matched nothing.
+
+    Malformed lines go to the rejects file with their line number and reason; the run goes on.
+    Running the same file again stores nothing twice.
+    """
+    engine = state(ctx).engine()
+    scan = scan_context(engine, policy)
+    with Progress(
+        TextColumn("[bold]ingest"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=console
+    ) as progress:
+        task = progress.add_task("ingest", total=file.stat().st_size)
+        summary = ingest_file(
+            engine,
+            file,
+            scan,
+            batch_size=batch_size,
+            rejects_path=rejects,
+            on_bytes=lambda n: progress.advance(task, n),
+        )
+    console.print(summary_table(summary))
+    if summary.rejected:
+        console.print(f"[yellow]{summary.rejected} rejected line(s) written to {summary.rejects_path}[/]")

@@ -1,0 +1,226 @@
+"""Storing ingested items, accounts and notices in bulk, idempotently by platform id."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from vigil.banks.normalize import normalise_text
+from vigil.items.models import Account, Item, Media, Notice, ScanState
+from vigil.items.schemas import ItemRecord, NoticeRecord
+from vigil.signals.matchers import MediaHashes, ScanInput
+from vigil.unit_of_work import UnitOfWork
+
+
+def text_hash(text: str | None) -> str | None:
+    """SHA-256 of the normalised text: kept after the text itself is dropped."""
+    if text is None:
+        return None
+    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """A freshly stored item, with what the scan stage needs."""
+
+    id: int
+    platform_item_id: str
+    account_id: int
+    kind: str
+    scan: ScanInput
+
+
+@dataclass(frozen=True)
+class StoredNotice:
+    id: int
+    item_id: int
+    category: str
+    reporter_type: str
+
+
+def _accounts_for(uow: UnitOfWork, records: Sequence[ItemRecord]) -> dict[str, int]:
+    wanted: dict[str, ItemRecord] = {}
+    for r in records:
+        wanted.setdefault(r.author_id, r)
+    ids = dict(
+        uow.session.execute(
+            select(Account.platform_account_id, Account.id).where(Account.platform_account_id.in_(wanted))
+        ).tuples()
+    )
+    missing = [r for pid, r in wanted.items() if pid not in ids]
+    if missing:
+        now = uow.now()
+        rows = [
+            {
+                "platform_account_id": r.author_id,
+                "handle": r.author_handle,
+                "country": r.author_country,
+                "account_type": r.author_type,
+                "registered_at": r.author_registered_at,
+                "status": "active",
+                "first_seen_at": now,
+            }
+            for r in missing
+        ]
+        result = uow.session.execute(
+            insert(Account).returning(Account.id, Account.platform_account_id, sort_by_parameter_order=True),
+            rows,
+        )
+        for account_id, pid in result.tuples():
+            ids[pid] = account_id
+            uow.log.record("account.first_seen", f"account:{account_id}", {"platform_account_id": pid})
+    return ids
+
+
+def store_items(uow: UnitOfWork, records: Sequence[ItemRecord]) -> tuple[list[StoredItem], int]:
+    """Insert items not already stored; returns the new ones and how many were duplicates."""
+    unique: dict[str, ItemRecord] = {}
+    for r in records:
+        unique.setdefault(r.id, r)
+    existing = set(
+        uow.session.scalars(select(Item.platform_item_id).where(Item.platform_item_id.in_(unique)))
+    )
+    fresh = [r for pid, r in unique.items() if pid not in existing]
+    duplicates = len(records) - len(fresh)
+    if not fresh:
+        return [], duplicates
+    accounts = _accounts_for(uow, fresh)
+    now = uow.now()
+    rows: list[dict[str, Any]] = [
+        {
+            "platform_item_id": r.id,
+            "kind": r.kind.value,
+            "account_id": accounts[r.author_id],
+            "space": r.space,
+            "parent_platform_id": r.parent_id,
+            "created_at": r.created_at,
+            "ingested_at": now,
+            "language": r.language,
+            "country": r.country,
+            "text": r.text,
+            "urls": list(r.urls) or None,
+            "text_sha256": text_hash(r.text),
+            "status": "visible",
+            "scan_state": ScanState.PENDING.value,
+            "content_retained": True,
+        }
+        for r in fresh
+    ]
+    result = uow.session.execute(
+        insert(Item).returning(Item.id, sort_by_parameter_order=True), rows
+    )
+    item_ids = list(result.scalars())
+    media_rows: list[dict[str, Any]] = []
+    stored: list[StoredItem] = []
+    for item_id, r in zip(item_ids, fresh, strict=True):
+        hashes = []
+        for position, m in enumerate(r.media):
+            data = m.data
+            media_rows.append(
+                {
+                    "item_id": item_id,
+                    "position": position,
+                    "url": m.url,
+                    "mime": m.mime,
+                    "md5": m.md5,
+                    "sha256": m.sha256,
+                    "size": len(data) if data is not None else None,
+                    "data": data,
+                }
+            )
+            hashes.append(MediaHashes(position, m.md5, m.sha256))
+        stored.append(
+            StoredItem(item_id, r.id, accounts[r.author_id], r.kind.value, ScanInput(item_id, r.text, r.urls, hashes))
+        )
+        uow.log.record(
+            "item.ingested",
+            f"item:{item_id}",
+            {
+                "platform_item_id": r.id,
+                "kind": r.kind.value,
+                "account_id": accounts[r.author_id],
+                "text_sha256": rows[len(stored) - 1]["text_sha256"],
+                "media_sha256": [m.sha256 for m in r.media],
+            },
+        )
+    if media_rows:
+        uow.session.execute(insert(Media), media_rows)
+    return stored, duplicates
+
+
+def store_notices(
+    uow: UnitOfWork, records: Sequence[tuple[int, NoticeRecord]]
+) -> tuple[list[StoredNotice], int, list[tuple[int, str]]]:
+    """Insert new notices; a notice about an unknown item is rejected with its line."""
+    if not records:
+        return [], 0, []
+    item_ids = dict(
+        uow.session.execute(
+            select(Item.platform_item_id, Item.id).where(Item.platform_item_id.in_({r.item_id for _, r in records}))
+        ).tuples()
+    )
+    existing = set(
+        uow.session.scalars(
+            select(Notice.platform_notice_id).where(Notice.platform_notice_id.in_({r.id for _, r in records}))
+        )
+    )
+    stored: list[StoredNotice] = []
+    rejected: list[tuple[int, str]] = []
+    duplicates = 0
+    for line, r in records:
+        if r.id in existing:
+            duplicates += 1
+            continue
+        if r.item_id not in item_ids:
+            rejected.append((line, f"item_id: no item {r.item_id!r} has been ingested"))
+            continue
+        existing.add(r.id)
+        notice = Notice(
+            platform_notice_id=r.id,
+            item_id=item_ids[r.item_id],
+            reporter=r.reporter,
+            reporter_type=r.reporter_type,
+            category=r.category,
+            reason=r.reason,
+            received_at=r.received_at,
+        )
+        uow.session.add(notice)
+        uow.session.flush()
+        uow.log.record(
+            "notice.received",
+            f"notice:{notice.id}",
+            {"item_id": notice.item_id, "category": r.category, "reporter_type": r.reporter_type},
+        )
+        stored.append(StoredNotice(notice.id, notice.item_id, r.category, r.reporter_type))
+    return stored, duplicates, rejected
+
+
+def mark_scanned(uow: UnitOfWork, item_ids: Sequence[int], drop_content_of: Sequence[int]) -> None:
+    """Record the scan; drop text and media of items whose content need not be kept."""
+    if not item_ids:
+        return
+    now = uow.now()
+    uow.session.execute(
+        update(Item).where(Item.id.in_(item_ids)).values(scan_state=ScanState.SCANNED.value, scanned_at=now)
+    )
+    dropped = set(drop_content_of)
+    if dropped:
+        drop_content(uow, sorted(dropped), reason="no signal at scan")
+    for item_id in item_ids:
+        uow.log.record("item.scanned", f"item:{item_id}", {"content_dropped": item_id in dropped})
+
+
+def drop_content(uow: UnitOfWork, item_ids: Sequence[int], *, reason: str) -> None:
+    """Null the text, URLs and media of items, keeping their ids and hashes."""
+    now = uow.now()
+    uow.session.execute(
+        update(Item)
+        .where(Item.id.in_(item_ids))
+        .values(text=None, urls=None, content_retained=False, content_dropped_at=now)
+    )
+    uow.session.execute(update(Media).where(Media.item_id.in_(item_ids)).values(url=None, data=None))
+    uow.log.record("items.content_dropped", "items", {"item_ids": list(item_ids), "reason": reason})

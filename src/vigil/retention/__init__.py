@@ -1,0 +1,1 @@
+"""Retention: content that matched nothing is not kept beyond what the policy allows."""

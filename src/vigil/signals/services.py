@@ -1,0 +1,105 @@
+"""Recording signals: each one says what matched, in which bank and entry, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+
+from vigil.banks.models import Bank
+from vigil.policy.engine import SignalFacts
+from vigil.policy.schema import SignalKind
+from vigil.signals.matchers import SignalDraft
+from vigil.signals.models import Signal
+from vigil.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class RecordedSignal:
+    id: int
+    item_id: int
+    facts: SignalFacts
+
+
+def notice_draft(item_id: int, notice_id: int, category: str, reporter_type: str) -> SignalDraft:
+    who = "a trusted flagger" if reporter_type == "trusted_flagger" else "a user"
+    return SignalDraft(
+        item_id,
+        "notice",
+        category,
+        f"reported by {who} as {category}",
+        notice_id=notice_id,
+        notice_category=category,
+    )
+
+
+def record_signals(uow: UnitOfWork, drafts: Sequence[SignalDraft]) -> list[RecordedSignal]:
+    if not drafts:
+        return []
+    now = uow.now()
+    rows = [
+        {
+            "item_id": d.item_id,
+            "kind": d.kind,
+            "bank_id": d.entry.bank_id if d.entry else None,
+            "bank_entry_id": d.entry.entry_id if d.entry else None,
+            "notice_id": d.notice_id,
+            "category": d.entry.category if d.entry else d.notice_category,
+            "matched": d.matched,
+            "reason": d.reason,
+            "created_at": now,
+        }
+        for d in drafts
+    ]
+    ids = list(
+        uow.session.execute(insert(Signal).returning(Signal.id, sort_by_parameter_order=True), rows).scalars()
+    )
+    recorded = []
+    for signal_id, d in zip(ids, drafts, strict=True):
+        uow.log.record(
+            "signal.raised",
+            f"item:{d.item_id}",
+            {
+                "signal_id": signal_id,
+                "kind": d.kind,
+                "bank_id": d.entry.bank_id if d.entry else None,
+                "bank_entry_id": d.entry.entry_id if d.entry else None,
+                "notice_id": d.notice_id,
+                "reason": d.reason,
+            },
+        )
+        recorded.append(RecordedSignal(signal_id, d.item_id, facts_of(signal_id, d)))
+    return recorded
+
+
+def facts_of(signal_id: int, d: SignalDraft) -> SignalFacts:
+    return SignalFacts(
+        ref=signal_id,
+        kind=SignalKind(d.kind),
+        bank=d.entry.bank if d.entry else None,
+        bank_category=d.entry.category if d.entry else None,
+        notice_category=d.notice_category,
+    )
+
+
+def signals_of_items(uow: UnitOfWork, item_ids: Sequence[int]) -> dict[int, list[SignalFacts]]:
+    """Every stored signal of these items, as facts for the policy engine."""
+    out: dict[int, list[SignalFacts]] = {i: [] for i in item_ids}
+    rows = uow.session.execute(
+        select(Signal.id, Signal.item_id, Signal.kind, Bank.name, Signal.category, Signal.notice_id)
+        .outerjoin(Bank, Bank.id == Signal.bank_id)
+        .where(Signal.item_id.in_(item_ids))
+        .order_by(Signal.id)
+    )
+    for sid, item_id, kind, bank, category, notice_id in rows:
+        out[item_id].append(
+            SignalFacts(
+                ref=sid,
+                kind=SignalKind(kind),
+                bank=bank,
+                bank_category=category if notice_id is None else None,
+                notice_category=category if notice_id is not None else None,
+            )
+        )
+    return out
