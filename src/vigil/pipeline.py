@@ -146,5 +146,6 @@ def decide_items(
             rule_id=draft.rule_id,
             verdict_id=verdict.id,
             automated=True,
+            signal_kinds=sorted({f.kind.value for f in facts[item_id] if f.ref in draft.signal_refs}),
         )
         out.actions += int(action is not None)

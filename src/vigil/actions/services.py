@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -36,6 +37,7 @@ def apply_action(
     automated_detection: bool = True,
     source: str = "voluntary",
     actor: str = "system",
+    signal_kinds: Sequence[str] = (),
 ) -> Action | None:
     """Apply ``kind`` to the item (or its author's account); ``None`` if already in force."""
     account = uow.session.get(Account, item.account_id)
@@ -94,5 +96,6 @@ def apply_action(
         automated_detection=automated_detection,
         automated_decision="fully" if automated else "not_automated",
         suspension_end=ends_at,
+        signals=signal_kinds,
     )
     return action

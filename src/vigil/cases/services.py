@@ -183,6 +183,7 @@ def decide(
     has_notice = uow.session.scalar(select(Notice.reporter_type).where(Notice.item_id == item.id).limit(1))
     source = {None: "voluntary", "user": "article_16", "trusted_flagger": "trusted_flagger"}[has_notice]
     verdict = uow.session.get(Verdict, case.verdict_id)
+    kinds = sorted(set(uow.session.scalars(select(Signal.kind).where(Signal.item_id == item.id))))
     for kind in chosen:
         apply_action(
             uow,
@@ -196,5 +197,6 @@ def decide(
             automated_detection=source == "voluntary",
             source=source,
             actor=reviewer,
+            signal_kinds=kinds,
         )
     return decision
