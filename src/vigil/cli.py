@@ -37,7 +37,9 @@ def root(
         envvar="VIGIL_DB",
         help="Database URL (sqlite:///path.db or postgresql://...). Default: SQLite in the user data directory.",
     ),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
 ) -> None:
     """Global options."""
     state(ctx).db_url = db

@@ -52,7 +52,16 @@ class BatchOutcome:
     content_dropped: int = 0
 
     def add(self, other: BatchOutcome) -> None:
-        for name in ("stored", "duplicates", "notices", "signals", "verdicts", "cases_opened", "actions", "content_dropped"):
+        for name in (
+            "stored",
+            "duplicates",
+            "notices",
+            "signals",
+            "verdicts",
+            "cases_opened",
+            "actions",
+            "content_dropped",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rejected.extend(other.rejected)
 
@@ -87,7 +96,11 @@ def process_batch(
 
     scanned = [s.id for s in stored]
     keep = set(facts)
-    drop = [] if ctx.policy.retention.unmatched_content == "keep" else [i for i in scanned if i not in keep]
+    drop = (
+        []
+        if ctx.policy.retention.unmatched_content == "keep"
+        else [i for i in scanned if i not in keep]
+    )
     mark_scanned(uow, scanned, drop)
     out.content_dropped = len(drop)
     return out
@@ -146,6 +159,8 @@ def decide_items(
             rule_id=draft.rule_id,
             verdict_id=verdict.id,
             automated=True,
-            signal_kinds=sorted({f.kind.value for f in facts[item_id] if f.ref in draft.signal_refs}),
+            signal_kinds=sorted(
+                {f.kind.value for f in facts[item_id] if f.ref in draft.signal_refs}
+            ),
         )
         out.actions += int(action is not None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from vigil.audit.canonical import chain_hash
@@ -81,10 +81,7 @@ def test_removed_and_renumbered_is_detected(engine: Engine) -> None:
         for seq in (4, 5, 6):
             c.execute(update(Event).where(Event.seq == seq).values(seq=seq - 1))
         c.execute(update(ChainHead).values(seq=5))
-    ok, kind, seq = _verify(engine)
-    assert not ok
-    assert kind == "removed"
-    assert seq == 3
+    assert _verify(engine) == (False, "removed", 3)
 
 
 def test_removed_tail_is_detected(engine: Engine) -> None:
@@ -114,7 +111,7 @@ def test_inserted_event_is_named(engine: Engine) -> None:
         for seq in (5, 4, 3):
             c.execute(update(Event).where(Event.seq == seq).values(seq=seq + 1))
         c.execute(
-            Event.__table__.insert().values(
+            insert(Event).values(
                 seq=3,
                 ts=e2.ts,
                 type=e2.type,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from vigil.cases.models import CaseStatus
-from vigil.cases.reducer import InvalidTransition, case_status
+from vigil.cases.reducer import InvalidTransitionError, case_status
 
 
 def test_status_follows_events() -> None:
@@ -17,10 +17,16 @@ def test_status_follows_events() -> None:
 
 
 def test_closed_case_cannot_be_decided_again() -> None:
-    with pytest.raises(InvalidTransition):
-        case_status([("case.opened", {}), ("case.decided", {"outcome": "not_violating"}), ("case.decided", {"outcome": "violating"})])
+    with pytest.raises(InvalidTransitionError):
+        case_status(
+            [
+                ("case.opened", {}),
+                ("case.decided", {"outcome": "not_violating"}),
+                ("case.decided", {"outcome": "violating"}),
+            ]
+        )
 
 
 def test_case_cannot_open_twice() -> None:
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransitionError):
         case_status([("case.opened", {}), ("case.opened", {})])

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 from tests.support.spine import add_bank, context, item, write_jsonl
 from vigil.actions.models import Action
 from vigil.audit.models import Event
-from vigil.audit.services import verify
-from vigil.audit.services import as_reducer_input
+from vigil.audit.services import as_reducer_input, verify
 from vigil.cases.models import Case, Outcome
 from vigil.cases.reducer import case_status
 from vigil.cases.services import CaseError, decide, queue, view
@@ -28,7 +27,12 @@ def _setup(engine: Engine, tmp_path: Path) -> None:
     records = [
         item("threat-1", "[SYNTHETIC TEST CONTENT] i will hurt you"),
         item("harass-1", "[SYNTHETIC TEST CONTENT] you absolute grobnit"),
-        item("threat-2", "[SYNTHETIC TEST CONTENT] I WILL HURT YOU", author_country="US", author_id="acct-us"),
+        item(
+            "threat-2",
+            "[SYNTHETIC TEST CONTENT] I WILL HURT YOU",
+            author_country="US",
+            author_id="acct-us",
+        ),
     ]
     ingest_file(engine, write_jsonl(tmp_path / "items.jsonl", records), context(engine))
 
@@ -38,7 +42,7 @@ def test_queue_orders_by_deadline(engine: Engine, tmp_path: Path) -> None:
     with unit_of_work(engine) as uow:
         cases = queue(uow)
         categories = [c.category for c in cases]
-        deadlines = [c.deadline_at for c in cases]
+        deadlines = [c.deadline_at for c in cases if c.deadline_at is not None]
     assert sorted(categories) == ["harassment", "threat_to_life", "threat_to_life"]
     assert deadlines == sorted(deadlines)
     assert categories[-1] == "harassment"  # 24 h deadline after the two 1 h ones
@@ -51,20 +55,38 @@ def test_decision_applies_action_and_closes_case(engine: Engine, tmp_path: Path)
         case = next(c for c in queue(uow) if c.category == "threat_to_life")
         case_id = case.id
         v = view(uow, case_id, reviewer="alice")
-        assert v.item.text is not None and v.signals
+        assert v.item.text is not None
+        assert v.signals
     with unit_of_work(engine) as uow:
-        decide(uow, case_id, reviewer="alice", outcome=Outcome.VIOLATING, policy=ctx.policy, note="clear threat")
+        decide(
+            uow,
+            case_id,
+            reviewer="alice",
+            outcome=Outcome.VIOLATING,
+            policy=ctx.policy,
+            note="clear threat",
+        )
     with Session(engine) as s:
-        case = s.get(Case, case_id)
-        assert case is not None and case.status == "closed"
+        closed = s.get(Case, case_id)
+        assert closed is not None
+        assert closed.status == "closed"
+        case = closed
         item_row = s.get(Item, case.item_id)
-        assert item_row is not None and item_row.status == "removed"
+        assert item_row is not None
+        assert item_row.status == "removed"
         action = s.scalars(select(Action).where(Action.item_id == case.item_id)).one()
-        assert not action.automated and action.decision_id is not None
-        assert s.scalars(select(StatementOfReasons).where(StatementOfReasons.action_id == action.id)).one()
-        events = list(s.scalars(select(Event).where(Event.subject == f"case:{case_id}").order_by(Event.seq)))
+        assert not action.automated
+        assert action.decision_id is not None
+        assert s.scalars(
+            select(StatementOfReasons).where(StatementOfReasons.action_id == action.id)
+        ).one()
+        events = list(
+            s.scalars(select(Event).where(Event.subject == f"case:{case_id}").order_by(Event.seq))
+        )
         assert [e.actor for e in events if e.type == "evidence.viewed"] == ["alice"]
-        assert case_status(as_reducer_input(events)) == case.status  # the projection equals the reducer
+        assert (
+            case_status(as_reducer_input(events)) == case.status
+        )  # the projection equals the reducer
         assert verify(s).ok
     with unit_of_work(engine) as uow, pytest.raises(CaseError, match="already closed"):
         decide(uow, case_id, reviewer="bob", outcome=Outcome.NOT_VIOLATING, policy=ctx.policy)
@@ -81,14 +103,21 @@ def test_escalate_then_not_violating(engine: Engine, tmp_path: Path) -> None:
         decide(uow, case_id, reviewer="senior", outcome=Outcome.NOT_VIOLATING, policy=ctx.policy)
     with Session(engine) as s:
         case = s.get(Case, case_id)
-        assert case is not None and case.status == "closed"
+        assert case is not None
+        assert case.status == "closed"
         assert s.scalars(select(Action).where(Action.item_id == case.item_id)).first() is None
 
 
 def test_a_second_verdict_joins_the_open_case(engine: Engine, tmp_path: Path) -> None:
     _setup(engine, tmp_path)
     notices = [
-        {"record": "notice", "id": "n1", "item_id": "harass-1", "category": "threat_to_life", "received_at": "2026-10-02T00:00:00Z"},
+        {
+            "record": "notice",
+            "id": "n1",
+            "item_id": "harass-1",
+            "category": "threat_to_life",
+            "received_at": "2026-10-02T00:00:00Z",
+        },
     ]
     ingest_file(engine, write_jsonl(tmp_path / "notices.jsonl", notices), context(engine))
     with Session(engine) as s:
@@ -102,6 +131,14 @@ def test_a_second_verdict_joins_the_open_case(engine: Engine, tmp_path: Path) ->
 def test_violating_decision_needs_known_clause(engine: Engine, tmp_path: Path) -> None:
     _setup(engine, tmp_path)
     ctx = context(engine)
-    with unit_of_work(engine) as uow, pytest.raises(CaseError, match="not a category"):
+    with unit_of_work(engine) as uow:
         case_id = queue(uow)[0].id
-        decide(uow, case_id, reviewer="alice", outcome=Outcome.VIOLATING, policy=ctx.policy, clause="made_up")
+        with pytest.raises(CaseError, match="not a category"):
+            decide(
+                uow,
+                case_id,
+                reviewer="alice",
+                outcome=Outcome.VIOLATING,
+                policy=ctx.policy,
+                clause="made_up",
+            )

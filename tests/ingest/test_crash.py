@@ -23,7 +23,17 @@ N = 6000
 
 
 def _ingest_cmd(db_url: str, path: Path) -> list[str]:
-    return [sys.executable, "-m", "vigil", "--db", db_url, "ingest", str(path), "--batch-size", "100"]
+    return [
+        sys.executable,
+        "-m",
+        "vigil",
+        "--db",
+        db_url,
+        "ingest",
+        str(path),
+        "--batch-size",
+        "100",
+    ]
 
 
 def _stored(db_url: str) -> int:
@@ -39,12 +49,17 @@ def _stored(db_url: str) -> int:
 def test_sigkill_mid_run_then_rerun_stores_each_record_once(db_url: str, tmp_path: Path) -> None:
     path = write_jsonl(
         tmp_path / "items.jsonl",
-        [item(f"p{i}", f"post {i} about the weather", author_id=f"acct-{i % 97}") for i in range(N)],
+        [
+            item(f"p{i}", f"post {i} about the weather", author_id=f"acct-{i % 97}")
+            for i in range(N)
+        ],
     )
     env = {**os.environ, "COLUMNS": "120"}
     kills = 0
     for target in (N // 5, N // 2):
-        proc = subprocess.Popen(_ingest_cmd(db_url, path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        proc = subprocess.Popen(
+            _ingest_cmd(db_url, path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+        )
         deadline = time.monotonic() + 120
         while _stored(db_url) < target and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -54,14 +69,21 @@ def test_sigkill_mid_run_then_rerun_stores_each_record_once(db_url: str, tmp_pat
         proc.wait()
     assert kills >= 1, "the run finished before it could be killed; raise N"
     assert _stored(db_url) < N
-    done = subprocess.run(_ingest_cmd(db_url, path), capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(
+        _ingest_cmd(db_url, path), capture_output=True, text=True, env=env, check=False
+    )
     assert done.returncode == 0, done.stderr
     engine = make_engine(db_url)
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Item)) == N
         assert s.scalar(select(func.count(func.distinct(Item.platform_item_id)))) == N
-        ingested = s.scalar(select(func.count()).select_from(Event).where(Event.type == "item.ingested"))
-        scanned = s.scalar(select(func.count()).select_from(Event).where(Event.type == "item.scanned"))
-        assert ingested == N and scanned == N
+        ingested = s.scalar(
+            select(func.count()).select_from(Event).where(Event.type == "item.ingested")
+        )
+        scanned = s.scalar(
+            select(func.count()).select_from(Event).where(Event.type == "item.scanned")
+        )
+        assert ingested == N
+        assert scanned == N
         assert verify(s).ok
     engine.dispose()

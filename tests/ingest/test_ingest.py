@@ -49,13 +49,16 @@ def test_bad_lines_go_to_rejects_with_line_and_field(engine: Engine, tmp_path: P
     assert set(by_line) == {2, 3, 4, 5, 7}
     assert "invalid JSON" in by_line[2]
     assert by_line[3].startswith("author_id:")
-    assert "created_at" in by_line[4] and "timezone" in by_line[4]
+    assert "created_at" in by_line[4]
+    assert "timezone" in by_line[4]
     assert "private" in by_line[5]
     assert by_line[7].startswith("kind:")
 
 
 def test_ingesting_twice_stores_nothing_twice(engine: Engine, tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "items.jsonl", [item(f"p{i}", f"post number {i}") for i in range(25)])
+    path = write_jsonl(
+        tmp_path / "items.jsonl", [item(f"p{i}", f"post number {i}") for i in range(25)]
+    )
     ctx = context(engine)
     first = ingest_file(engine, path, ctx, batch_size=10)
     events_after_first = _count(engine, select(func.count()).select_from(Event))
@@ -72,21 +75,42 @@ def test_spine_end_to_end(engine: Engine, tmp_path: Path) -> None:
     add_bank(engine, tmp_path, "threat-terms", "term", "threat_to_life", ["i will hurt you"])
     add_bank(engine, tmp_path, "spam-domains", "domain", "spam", ["cheap-pills.example"])
     records = [
-        item("hash-eu", "look at this", media=[{"data_b64": base64.b64encode(IMAGE).decode(), "mime": "image/png"}]),
+        item(
+            "hash-eu",
+            "look at this",
+            media=[{"data_b64": base64.b64encode(IMAGE).decode(), "mime": "image/png"}],
+        ),
         item("threat", "[SYNTHETIC TEST CONTENT] I will hurt you tomorrow"),
-        item("spam-us", "buy now https://shop.cheap-pills.example/deal", author_id="acct-us", author_country="US"),
-        item("clean", "a lovely day for gardening", media=[{"url": "https://cdn.example/x.png", "sha256": "ab" * 32}]),
+        item(
+            "spam-us",
+            "buy now https://shop.cheap-pills.example/deal",
+            author_id="acct-us",
+            author_country="US",
+        ),
+        item(
+            "clean",
+            "a lovely day for gardening",
+            media=[{"url": "https://cdn.example/x.png", "sha256": "ab" * 32}],
+        ),
     ]
     summary = ingest_file(engine, write_jsonl(tmp_path / "items.jsonl", records), context(engine))
     o = summary.outcome
-    assert (o.stored, o.signals, o.verdicts, o.cases_opened, o.actions, o.content_dropped) == (4, 3, 3, 1, 2, 1)
+    assert (o.stored, o.signals, o.verdicts, o.cases_opened, o.actions, o.content_dropped) == (
+        4,
+        3,
+        3,
+        1,
+        2,
+        1,
+    )
     with Session(engine) as s:
         items = {i.platform_item_id: i for i in s.scalars(select(Item))}
         assert items["hash-eu"].status == "removed"
         assert items["spam-us"].status == "restricted"
         assert items["threat"].status == "visible"
         case = s.scalars(select(Case)).one()
-        assert case.item_id == items["threat"].id and case.status == "open"
+        assert case.item_id == items["threat"].id
+        assert case.status == "open"
         actions = {a.item_id: a for a in s.scalars(select(Action))}
         assert actions[items["hash-eu"].id].automated
         # Only the EU user's restriction gets a statement of reasons.
@@ -95,13 +119,25 @@ def test_spine_end_to_end(engine: Engine, tmp_path: Path) -> None:
         # The privacy default: matched items keep content, the unmatched one keeps only hashes.
         assert items["threat"].text is not None
         clean = items["clean"]
-        assert clean.text is None and clean.urls is None and not clean.content_retained
+        assert clean.text is None
+        assert clean.urls is None
+        assert not clean.content_retained
         assert clean.text_sha256 is not None
         media = s.scalars(select(Media).where(Media.item_id == clean.id)).one()
-        assert media.url is None and media.data is None and media.sha256 == "ab" * 32
+        assert media.url is None
+        assert media.data is None
+        assert media.sha256 == "ab" * 32
         hash_media = s.scalars(select(Media).where(Media.item_id == items["hash-eu"].id)).one()
         assert hash_media.data == IMAGE
         assert verify(s).ok
         types = list(s.scalars(select(Event.type).order_by(Event.seq)))
-    for expected in ("item.ingested", "signal.raised", "verdict.reached", "case.opened", "action.applied", "statement.issued", "item.scanned"):
+    for expected in (
+        "item.ingested",
+        "signal.raised",
+        "verdict.reached",
+        "case.opened",
+        "action.applied",
+        "statement.issued",
+        "item.scanned",
+    ):
         assert expected in types, expected

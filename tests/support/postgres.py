@@ -135,9 +135,9 @@ def with_database(url: str, dbname: str) -> str:
 def create_database(admin_url: str, name: str, template: str | None = None) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         tmpl = f" TEMPLATE {template}" if template else ""
-        conn.execute(f'CREATE DATABASE "{name}"{tmpl}')  # type: ignore[arg-type]
+        conn.execute(f'CREATE DATABASE "{name}"{tmpl}')
 
 
 def drop_database(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

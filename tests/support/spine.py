@@ -40,7 +40,9 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any] | str]) -> Path:
     return path
 
 
-def add_bank(engine: Engine, tmp: Path, name: str, kind: str, category: str, values: Iterable[str]) -> None:
+def add_bank(
+    engine: Engine, tmp: Path, name: str, kind: str, category: str, values: Iterable[str]
+) -> None:
     path = tmp / f"{name}.txt"
     path.write_text("\n".join(values) + "\n", encoding="utf-8")
     with unit_of_work(engine) as uow:

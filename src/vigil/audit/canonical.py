@@ -19,7 +19,7 @@ def _default(value: object) -> object:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (set, frozenset)):
-        return sorted(value)  # type: ignore[type-var]
+        return sorted(value)
     raise TypeError(f"{type(value).__name__} is not allowed in an audit event")
 
 

@@ -35,7 +35,9 @@ def verify_cmd(ctx: typer.Context) -> None:
 def tail_cmd(
     ctx: typer.Context,
     n: int = typer.Option(20, "-n", min=1, help="How many of the newest events to show."),
-    type_prefix: str | None = typer.Option(None, "--type", help="Only events whose type starts with this."),
+    type_prefix: str | None = typer.Option(
+        None, "--type", help="Only events whose type starts with this."
+    ),
 ) -> None:
     """Show the newest events."""
     stmt = select(Event).order_by(Event.seq.desc()).limit(n)
@@ -45,5 +47,7 @@ def tail_cmd(
         rows = list(session.scalars(stmt))
     table = Table("seq", "time", "type", "subject", "actor", "hash")
     for e in reversed(rows):
-        table.add_row(str(e.seq), e.ts.isoformat(timespec="seconds"), e.type, e.subject, e.actor, e.hash[:12])
+        table.add_row(
+            str(e.seq), e.ts.isoformat(timespec="seconds"), e.type, e.subject, e.actor, e.hash[:12]
+        )
     console.print(table)

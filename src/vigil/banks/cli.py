@@ -18,16 +18,32 @@ app = typer.Typer(help="Hash, URL, domain and term banks of known content.", no_
 @app.command("import")
 def import_cmd(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="One entry a line, or CSV with a 'value' column (optional external_id, note, tags)."),
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="One entry a line, or CSV with a 'value' column (optional external_id, note, tags).",
+    ),
     bank: str = typer.Option(..., "--bank", "-b", help="Bank name; created if new."),
-    kind: BankKind | None = typer.Option(None, "--kind", "-k", help="Entry kind (needed when creating the bank)."),
-    category: str | None = typer.Option(None, "--category", "-c", help="Policy category the bank's matches belong to (needed when creating)."),
-    source: str = typer.Option("local", "--source", help="Where the entries come from (provenance)."),
+    kind: BankKind | None = typer.Option(
+        None, "--kind", "-k", help="Entry kind (needed when creating the bank)."
+    ),
+    category: str | None = typer.Option(
+        None,
+        "--category",
+        "-c",
+        help="Policy category the bank's matches belong to (needed when creating).",
+    ),
+    source: str = typer.Option(
+        "local", "--source", help="Where the entries come from (provenance)."
+    ),
 ) -> None:
     """Import entries from FILE into a bank; entries already present are skipped, bad lines reported."""
     try:
         with unit_of_work(state(ctx).engine()) as uow:
-            result = import_file(uow, file, bank, kind=kind.value if kind else None, category=category, source=source)
+            result = import_file(
+                uow, file, bank, kind=kind.value if kind else None, category=category, source=source
+            )
     except BankError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
@@ -46,5 +62,7 @@ def list_cmd(ctx: typer.Context) -> None:
         rows = list_banks(uow)
         table = Table("bank", "kind", "category", "source", "entries", "enabled")
         for b, count in rows:
-            table.add_row(b.name, b.kind, b.category, b.source, f"{count:,}", "yes" if b.enabled else "no")
+            table.add_row(
+                b.name, b.kind, b.category, b.source, f"{count:,}", "yes" if b.enabled else "no"
+            )
     console.print(table)

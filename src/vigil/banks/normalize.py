@@ -6,9 +6,11 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "si"})
+TRACKING_PARAMS = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "si"}
+)
 _URL_IN_TEXT = re.compile(r"""(?i)\b(?:https?://|www\.)[^\s<>"'\]\[{}|\\^`]+""")
-_TRAILING = ".,;:!?)'\"»”’"
+_TRAILING = ".,;:!?)'\"\u00bb\u201d\u2019"
 _SPACES = re.compile(r"\s+")
 
 

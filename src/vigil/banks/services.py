@@ -131,7 +131,11 @@ def import_entries(uow: UnitOfWork, bank: Bank, entries: Iterator[RawEntry]) -> 
         uow.log.record(
             "bank.entries_added",
             f"bank:{bank.id}",
-            {"count": len(new_rows), "first_entry_id": new_rows[0].id, "last_entry_id": new_rows[-1].id},
+            {
+                "count": len(new_rows),
+                "first_entry_id": new_rows[0].id,
+                "last_entry_id": new_rows[-1].id,
+            },
         )
     return result
 

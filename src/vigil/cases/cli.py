@@ -31,15 +31,21 @@ def _due(deadline: datetime | None) -> str:
 @app.command("queue")
 def queue_cmd(
     ctx: typer.Context,
-    category: str | None = typer.Option(None, "--category", "-c", help="Only this policy category."),
+    category: str | None = typer.Option(
+        None, "--category", "-c", help="Only this policy category."
+    ),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many cases to list."),
 ) -> None:
     """List cases awaiting a decision, soonest deadline first."""
     with unit_of_work(state(ctx).engine()) as uow:
         cases = queue(uow, category=category, limit=limit)
-        table = Table("case", "status", "category", "severity", "proposed", "due in", title="Review queue")
+        table = Table(
+            "case", "status", "category", "severity", "proposed", "due in", title="Review queue"
+        )
         for c in cases:
-            table.add_row(str(c.id), c.status, c.category, c.severity, c.proposed_action, _due(c.deadline_at))
+            table.add_row(
+                str(c.id), c.status, c.category, c.severity, c.proposed_action, _due(c.deadline_at)
+            )
     console.print(table if cases else "[green]The queue is empty.[/]")
 
 
@@ -47,7 +53,9 @@ def queue_cmd(
 def show_cmd(
     ctx: typer.Context,
     case_id: int = typer.Argument(..., help="Case number."),
-    reviewer: str = typer.Option(..., "--reviewer", "-r", help="Who is looking (the view is logged)."),
+    reviewer: str = typer.Option(
+        ..., "--reviewer", "-r", help="Who is looking (the view is logged)."
+    ),
 ) -> None:
     """Open a case: the item, its author, every signal with its bank entry, and notices."""
     try:
@@ -78,12 +86,24 @@ def show_cmd(
 def decide_cmd(
     ctx: typer.Context,
     case_id: int = typer.Argument(..., help="Case number."),
-    outcome: Outcome = typer.Option(..., "--outcome", "-o", help="violating, not_violating or escalate."),
+    outcome: Outcome = typer.Option(
+        ..., "--outcome", "-o", help="violating, not_violating or escalate."
+    ),
     reviewer: str = typer.Option(..., "--reviewer", "-r", help="Who decides (recorded)."),
-    action: list[ActionKind] = typer.Option([], "--action", "-a", help="Action(s) for a violating decision (default: the proposed one)."),
-    clause: str | None = typer.Option(None, "--clause", help="Policy category the content violates (default: the case's)."),
+    action: list[ActionKind] = typer.Option(
+        [], "--action", "-a", help="Action(s) for a violating decision (default: the proposed one)."
+    ),
+    clause: str | None = typer.Option(
+        None, "--clause", help="Policy category the content violates (default: the case's)."
+    ),
     note: str | None = typer.Option(None, "--note", help="Internal note, never shown to the user."),
-    policy_file: Path | None = typer.Option(None, "--policy", exists=True, dir_okay=False, help="Code-of-practice YAML (default: shipped)."),
+    policy_file: Path | None = typer.Option(
+        None,
+        "--policy",
+        exists=True,
+        dir_okay=False,
+        help="Code-of-practice YAML (default: shipped).",
+    ),
 ) -> None:
     """Decide a case. A violating decision applies its actions and issues statements of reasons."""
     from vigil.policy.services import load_active
@@ -91,8 +111,19 @@ def decide_cmd(
     policy, _ = load_active(policy_file)
     try:
         with unit_of_work(state(ctx).engine()) as uow:
-            d = decide(uow, case_id, reviewer=reviewer, outcome=outcome, policy=policy, actions=action, clause=clause, note=note)
-            summary = f"case {case_id}: {d.outcome}" + (f", actions {', '.join(d.actions)}" if d.actions else "")
+            d = decide(
+                uow,
+                case_id,
+                reviewer=reviewer,
+                outcome=outcome,
+                policy=policy,
+                actions=action,
+                clause=clause,
+                note=note,
+            )
+            summary = f"case {case_id}: {d.outcome}" + (
+                f", actions {', '.join(d.actions)}" if d.actions else ""
+            )
     except CaseError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc

@@ -8,19 +8,21 @@ from typing import Any
 from vigil.cases.models import CaseStatus, Outcome
 
 
-class InvalidTransition(ValueError):
+class InvalidTransitionError(ValueError):
     pass
 
 
-def apply(status: CaseStatus | None, event_type: str, payload: Mapping[str, Any]) -> CaseStatus | None:
+def apply(
+    status: CaseStatus | None, event_type: str, payload: Mapping[str, Any]
+) -> CaseStatus | None:
     """The status after one event; raises on an event the current status does not allow."""
     if event_type == "case.opened":
         if status is not None:
-            raise InvalidTransition("case opened twice")
+            raise InvalidTransitionError("case opened twice")
         return CaseStatus.OPEN
     if event_type == "case.decided":
         if status not in (CaseStatus.OPEN, CaseStatus.ESCALATED):
-            raise InvalidTransition(f"cannot decide a case that is {status}")
+            raise InvalidTransitionError(f"cannot decide a case that is {status}")
         if payload.get("outcome") == Outcome.ESCALATE.value:
             return CaseStatus.ESCALATED
         return CaseStatus.CLOSED

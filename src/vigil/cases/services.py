@@ -27,7 +27,9 @@ class CaseError(ValueError):
     pass
 
 
-def _transition(uow: UnitOfWork, case: Case, event_type: str, payload: dict[str, Any], actor: str) -> None:
+def _transition(
+    uow: UnitOfWork, case: Case, event_type: str, payload: dict[str, Any], actor: str
+) -> None:
     current = CaseStatus(case.status) if event_type != "case.opened" else None
     new = reducer.apply(current, event_type, payload)
     assert new is not None
@@ -48,13 +50,19 @@ def open_or_attach(uow: UnitOfWork, verdict: Verdict) -> tuple[Case, bool]:
             existing.severity = verdict.severity
             existing.category = verdict.category
             existing.proposed_action = verdict.action
-        if verdict.deadline_at and (existing.deadline_at is None or verdict.deadline_at < existing.deadline_at):
+        if verdict.deadline_at and (
+            existing.deadline_at is None or verdict.deadline_at < existing.deadline_at
+        ):
             existing.deadline_at = verdict.deadline_at
         uow.session.flush()
         uow.log.record(
             "case.verdict_attached",
             f"case:{existing.id}",
-            {"verdict_id": verdict.id, "severity": existing.severity, "deadline_at": existing.deadline_at},
+            {
+                "verdict_id": verdict.id,
+                "severity": existing.severity,
+                "deadline_at": existing.deadline_at,
+            },
         )
         return existing, False
     case = Case(
@@ -98,7 +106,9 @@ def queue(
     stmt = select(Case).where(Case.status.in_(statuses))
     if category:
         stmt = stmt.where(Case.category == category)
-    stmt = stmt.order_by(Case.deadline_at.is_(None), Case.deadline_at, _SEVERITY_ORDER, Case.id).limit(limit)
+    stmt = stmt.order_by(
+        Case.deadline_at.is_(None), Case.deadline_at, _SEVERITY_ORDER, Case.id
+    ).limit(limit)
     return list(uow.session.scalars(stmt))
 
 
@@ -117,13 +127,21 @@ def view(uow: UnitOfWork, case_id: int, *, reviewer: str, purpose: str = "review
     case = _get(uow, case_id)
     item = uow.session.get(Item, case.item_id)
     verdict = uow.session.get(Verdict, case.verdict_id)
-    assert item is not None and verdict is not None
+    assert item is not None
+    assert verdict is not None
     account = uow.session.get(Account, item.account_id)
     assert account is not None
-    signals = list(uow.session.scalars(select(Signal).where(Signal.item_id == item.id).order_by(Signal.id)))
-    notices = list(uow.session.scalars(select(Notice).where(Notice.item_id == item.id).order_by(Notice.id)))
+    signals = list(
+        uow.session.scalars(select(Signal).where(Signal.item_id == item.id).order_by(Signal.id))
+    )
+    notices = list(
+        uow.session.scalars(select(Notice).where(Notice.item_id == item.id).order_by(Notice.id))
+    )
     uow.log.record(
-        "evidence.viewed", f"case:{case.id}", {"item_id": item.id, "purpose": purpose}, actor=reviewer
+        "evidence.viewed",
+        f"case:{case.id}",
+        {"item_id": item.id, "purpose": purpose},
+        actor=reviewer,
     )
     return CaseView(case, item, account, signals, notices, verdict)
 
@@ -157,7 +175,9 @@ def decide(
         chosen = list(actions) if actions else [ActionKind(case.proposed_action)]
         clause = clause or case.category
         if clause not in policy.categories:
-            raise CaseError(f"clause {clause!r} is not a category of policy {policy.policy} {policy.version}")
+            raise CaseError(
+                f"clause {clause!r} is not a category of policy {policy.policy} {policy.version}"
+            )
     elif actions:
         raise CaseError("only a violating decision takes actions")
     decision = Decision(
@@ -175,13 +195,22 @@ def decide(
         uow,
         case,
         "case.decided",
-        {"decision_id": decision.id, "outcome": outcome.value, "clause": clause, "actions": decision.actions},
+        {
+            "decision_id": decision.id,
+            "outcome": outcome.value,
+            "clause": clause,
+            "actions": decision.actions,
+        },
         reviewer,
     )
     item = uow.session.get(Item, case.item_id)
     assert item is not None
-    has_notice = uow.session.scalar(select(Notice.reporter_type).where(Notice.item_id == item.id).limit(1))
-    source = {None: "voluntary", "user": "article_16", "trusted_flagger": "trusted_flagger"}[has_notice]
+    has_notice = uow.session.scalar(
+        select(Notice.reporter_type).where(Notice.item_id == item.id).limit(1)
+    )
+    source = {None: "voluntary", "user": "article_16", "trusted_flagger": "trusted_flagger"}[
+        has_notice
+    ]
     verdict = uow.session.get(Verdict, case.verdict_id)
     kinds = sorted(set(uow.session.scalars(select(Signal.kind).where(Signal.item_id == item.id))))
     for kind in chosen:

@@ -25,4 +25,6 @@ def status_cmd(ctx: typer.Context) -> None:
     """Show the database's schema revision and the newest one this Vigil knows."""
     url = state(ctx).url
     engine = make_engine(url)
-    console.print(f"database {safe_url(url)}: revision {current_revision(engine)}; head {head_revision()}")
+    console.print(
+        f"database {safe_url(url)}: revision {current_revision(engine)}; head {head_revision()}"
+    )

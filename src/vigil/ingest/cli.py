@@ -35,9 +35,15 @@ def summary_table(summary: IngestSummary) -> Table:
 
 def ingest(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Items and notices as .jsonl or .csv."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Items and notices as .jsonl or .csv."
+    ),
     policy: Path | None = typer.Option(
-        None, "--policy", exists=True, dir_okay=False, help="Code-of-practice YAML (default: the shipped policy)."
+        None,
+        "--policy",
+        exists=True,
+        dir_okay=False,
+        help="Code-of-practice YAML (default: the shipped policy).",
     ),
     rejects: Path | None = typer.Option(
         None, "--rejects", help="Where to write rejected lines (default: FILE.rejects.jsonl)."
@@ -53,7 +59,11 @@ def ingest(
     engine = state(ctx).engine()
     scan = scan_context(engine, policy)
     with Progress(
-        TextColumn("[bold]ingest"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=console
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
     ) as progress:
         task = progress.add_task("ingest", total=file.stat().st_size)
         summary = ingest_file(
@@ -66,4 +76,6 @@ def ingest(
         )
     console.print(summary_table(summary))
     if summary.rejected:
-        console.print(f"[yellow]{summary.rejected} rejected line(s) written to {summary.rejects_path}[/]")
+        console.print(
+            f"[yellow]{summary.rejected} rejected line(s) written to {summary.rejects_path}[/]"
+        )

@@ -105,7 +105,9 @@ def read_csv(path: Path, on_bytes: Callable[[int], None] | None = None) -> Itera
     for row in reader:
         number = reader.line_num
         if None in row:
-            yield Parsed(number, None, "more cells than header columns", json.dumps(row, default=str))
+            yield Parsed(
+                number, None, "more cells than header columns", json.dumps(row, default=str)
+            )
             continue
         if not any(row.values()):
             continue

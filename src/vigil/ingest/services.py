@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -88,9 +89,12 @@ def ingest_file(
     return summary
 
 
-def _reject(fh: object, parsed: Parsed) -> None:
+def _reject(fh: TextIO, parsed: Parsed) -> None:
     raw = parsed.raw if len(parsed.raw) <= 2000 else parsed.raw[:2000] + "…"
-    fh.write(json.dumps({"line": parsed.line, "reason": parsed.error, "raw": raw}, ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
+    fh.write(
+        json.dumps({"line": parsed.line, "reason": parsed.error, "raw": raw}, ensure_ascii=False)
+        + "\n"
+    )
 
 
 def scan_context(engine: Engine, policy_path: Path | None) -> ScanContext:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (

@@ -46,11 +46,14 @@ def _accounts_for(uow: UnitOfWork, records: Sequence[ItemRecord]) -> dict[str, i
     wanted: dict[str, ItemRecord] = {}
     for r in records:
         wanted.setdefault(r.author_id, r)
-    ids = dict(
-        uow.session.execute(
-            select(Account.platform_account_id, Account.id).where(Account.platform_account_id.in_(wanted))
-        ).tuples()
-    )
+    ids: dict[str, int] = {
+        pid: account_id
+        for pid, account_id in uow.session.execute(
+            select(Account.platform_account_id, Account.id).where(
+                Account.platform_account_id.in_(wanted)
+            )
+        )
+    }
     missing = [r for pid, r in wanted.items() if pid not in ids]
     if missing:
         now = uow.now()
@@ -67,12 +70,16 @@ def _accounts_for(uow: UnitOfWork, records: Sequence[ItemRecord]) -> dict[str, i
             for r in missing
         ]
         result = uow.session.execute(
-            insert(Account).returning(Account.id, Account.platform_account_id, sort_by_parameter_order=True),
+            insert(Account).returning(
+                Account.id, Account.platform_account_id, sort_by_parameter_order=True
+            ),
             rows,
         )
-        for account_id, pid in result.tuples():
+        for account_id, pid in result:
             ids[pid] = account_id
-            uow.log.record("account.first_seen", f"account:{account_id}", {"platform_account_id": pid})
+            uow.log.record(
+                "account.first_seen", f"account:{account_id}", {"platform_account_id": pid}
+            )
     return ids
 
 
@@ -134,7 +141,13 @@ def store_items(uow: UnitOfWork, records: Sequence[ItemRecord]) -> tuple[list[St
             )
             hashes.append(MediaHashes(position, m.md5, m.sha256))
         stored.append(
-            StoredItem(item_id, r.id, accounts[r.author_id], r.kind.value, ScanInput(item_id, r.text, r.urls, hashes))
+            StoredItem(
+                item_id,
+                r.id,
+                accounts[r.author_id],
+                r.kind.value,
+                ScanInput(item_id, r.text, r.urls, hashes),
+            )
         )
         uow.log.record(
             "item.ingested",
@@ -158,14 +171,19 @@ def store_notices(
     """Insert new notices; a notice about an unknown item is rejected with its line."""
     if not records:
         return [], 0, []
-    item_ids = dict(
-        uow.session.execute(
-            select(Item.platform_item_id, Item.id).where(Item.platform_item_id.in_({r.item_id for _, r in records}))
-        ).tuples()
-    )
+    item_ids: dict[str, int] = {
+        pid: item_id
+        for pid, item_id in uow.session.execute(
+            select(Item.platform_item_id, Item.id).where(
+                Item.platform_item_id.in_({r.item_id for _, r in records})
+            )
+        )
+    }
     existing = set(
         uow.session.scalars(
-            select(Notice.platform_notice_id).where(Notice.platform_notice_id.in_({r.id for _, r in records}))
+            select(Notice.platform_notice_id).where(
+                Notice.platform_notice_id.in_({r.id for _, r in records})
+            )
         )
     )
     stored: list[StoredNotice] = []
@@ -205,7 +223,9 @@ def mark_scanned(uow: UnitOfWork, item_ids: Sequence[int], drop_content_of: Sequ
         return
     now = uow.now()
     uow.session.execute(
-        update(Item).where(Item.id.in_(item_ids)).values(scan_state=ScanState.SCANNED.value, scanned_at=now)
+        update(Item)
+        .where(Item.id.in_(item_ids))
+        .values(scan_state=ScanState.SCANNED.value, scanned_at=now)
     )
     dropped = set(drop_content_of)
     if dropped:
@@ -222,5 +242,7 @@ def drop_content(uow: UnitOfWork, item_ids: Sequence[int], *, reason: str) -> No
         .where(Item.id.in_(item_ids))
         .values(text=None, urls=None, content_retained=False, content_dropped_at=now)
     )
-    uow.session.execute(update(Media).where(Media.item_id.in_(item_ids)).values(url=None, data=None))
+    uow.session.execute(
+        update(Media).where(Media.item_id.in_(item_ids)).values(url=None, data=None)
+    )
     uow.log.record("items.content_dropped", "items", {"item_ids": list(item_ids), "reason": reason})

@@ -10,13 +10,21 @@ from vigil.cli_support import console, state
 from vigil.retention.services import sweep
 from vigil.unit_of_work import unit_of_work
 
-app = typer.Typer(help="Retention and deletion of content that matched nothing.", no_args_is_help=True)
+app = typer.Typer(
+    help="Retention and deletion of content that matched nothing.", no_args_is_help=True
+)
 
 
 @app.command("run")
 def run_cmd(
     ctx: typer.Context,
-    policy_file: Path | None = typer.Option(None, "--policy", exists=True, dir_okay=False, help="Code-of-practice YAML (default: shipped)."),
+    policy_file: Path | None = typer.Option(
+        None,
+        "--policy",
+        exists=True,
+        dir_okay=False,
+        help="Code-of-practice YAML (default: shipped).",
+    ),
 ) -> None:
     """Drop the text and media of unmatched items whose retention period has passed."""
     from vigil.policy.services import load_active

@@ -13,9 +13,15 @@ from vigil.signals.models import Signal
 from vigil.unit_of_work import UnitOfWork
 
 
-def expired_unmatched(uow: UnitOfWork, policy: Policy, now: datetime, limit: int = 10_000) -> list[int]:
+def expired_unmatched(
+    uow: UnitOfWork, policy: Policy, now: datetime, limit: int = 10_000
+) -> list[int]:
     """Scanned items with no signal whose content outlived the retention period."""
-    days = 0 if policy.retention.unmatched_content == "drop" else policy.retention.unmatched_content_days
+    days = (
+        0
+        if policy.retention.unmatched_content == "drop"
+        else policy.retention.unmatched_content_days
+    )
     cutoff = now - timedelta(days=days)
     stmt = (
         select(Item.id)

@@ -15,7 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.banks.models import Bank, BankEntry
-from vigil.banks.normalize import NormaliseError, extract_urls, normalise_text, normalise_url, url_domains
+from vigil.banks.normalize import (
+    NormaliseError,
+    extract_urls,
+    normalise_text,
+    normalise_url,
+    url_domains,
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,15 @@ class BankIndex:
     def load(cls, session: Session) -> BankIndex:
         index = cls()
         rows = session.execute(
-            select(Bank.id, Bank.name, Bank.kind, Bank.category, BankEntry.id, BankEntry.value, BankEntry.external_id)
+            select(
+                Bank.id,
+                Bank.name,
+                Bank.kind,
+                Bank.category,
+                BankEntry.id,
+                BankEntry.value,
+                BankEntry.external_id,
+            )
             .join(BankEntry, BankEntry.bank_id == Bank.id)
             .where(Bank.enabled.is_(True), BankEntry.enabled.is_(True))
         )
@@ -104,7 +118,13 @@ class BankIndex:
                 seen.add(term)
                 for ref in self.by_kind["term"].get(term, []):
                     found.append(
-                        SignalDraft(item.item_id, "term", term, f"text contains term {term!r} from bank {ref.bank}", ref)
+                        SignalDraft(
+                            item.item_id,
+                            "term",
+                            term,
+                            f"text contains term {term!r} from bank {ref.bank}",
+                            ref,
+                        )
                     )
         return found
 
@@ -123,14 +143,22 @@ class BankIndex:
             for ref in url_bank.get(url, []):
                 if ("url", url, ref.entry_id) not in seen:
                     seen.add(("url", url, ref.entry_id))
-                    found.append(SignalDraft(item.item_id, "url", url, f"URL {url} is in bank {ref.bank}", ref))
+                    found.append(
+                        SignalDraft(
+                            item.item_id, "url", url, f"URL {url} is in bank {ref.bank}", ref
+                        )
+                    )
             for domain in url_domains(url):
                 for ref in domain_bank.get(domain, []):
                     if ("domain", domain, ref.entry_id) not in seen:
                         seen.add(("domain", domain, ref.entry_id))
                         found.append(
                             SignalDraft(
-                                item.item_id, "domain", domain, f"link to domain {domain} is in bank {ref.bank}", ref
+                                item.item_id,
+                                "domain",
+                                domain,
+                                f"link to domain {domain} is in bank {ref.bank}",
+                                ref,
                             )
                         )
         return found

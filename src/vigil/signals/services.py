@@ -53,7 +53,9 @@ def record_signals(uow: UnitOfWork, drafts: Sequence[SignalDraft]) -> list[Recor
         for d in drafts
     ]
     ids = list(
-        uow.session.execute(insert(Signal).returning(Signal.id, sort_by_parameter_order=True), rows).scalars()
+        uow.session.execute(
+            insert(Signal).returning(Signal.id, sort_by_parameter_order=True), rows
+        ).scalars()
     )
     recorded = []
     for signal_id, d in zip(ids, drafts, strict=True):
