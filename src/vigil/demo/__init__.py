@@ -1,0 +1,1 @@
+"""The ``vigil demo`` slice: deterministic synthetic data and the HTML report."""
