@@ -29,7 +29,9 @@ from vigil.ingest.services import ingest_file, scan_context
 from vigil.unit_of_work import unit_of_work
 
 RESULTS = Path(__file__).parent / "results" / "ingest_scan.json"
-PG_ADMIN = os.environ.get("VIGIL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "VIGIL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def run_once(db_url: str, files: DemoFiles, batch_size: int) -> dict[str, Any]:
@@ -37,7 +39,14 @@ def run_once(db_url: str, files: DemoFiles, batch_size: int) -> dict[str, Any]:
     upgrade(engine)
     with unit_of_work(engine) as uow:
         for bank in files.banks:
-            import_file(uow, bank.path, bank.name, kind=bank.kind.value, category=bank.category, source=bank.source)
+            import_file(
+                uow,
+                bank.path,
+                bank.name,
+                kind=bank.kind.value,
+                category=bank.category,
+                source=bank.source,
+            )
     ctx = scan_context(engine, None)
     started = time.perf_counter()
     summary = ingest_file(engine, files.items_path, ctx, batch_size=batch_size)
@@ -70,24 +79,56 @@ def main() -> None:
         if not args.skip_postgres:
             name = f"vigil_bench_{uuid.uuid4().hex[:8]}"
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+                conn.execute(f'CREATE DATABASE "{name}"')
             try:
-                rows["postgresql"] = run_once(PG_ADMIN.rsplit("/", 1)[0] + "/" + name, files, args.batch_size)
+                rows["postgresql"] = run_once(
+                    PG_ADMIN.rsplit("/", 1)[0] + "/" + name, files, args.batch_size
+                )
             finally:
                 with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     table = Table(title="Vigil ingest + scan throughput")
-    for col in ("backend", "items/s", "seconds", "stored", "signals", "verdicts", "cases", "actions"):
+    for col in (
+        "backend",
+        "items/s",
+        "seconds",
+        "stored",
+        "signals",
+        "verdicts",
+        "cases",
+        "actions",
+    ):
         table.add_column(col, justify="right" if col != "backend" else "left")
     for backend, r in rows.items():
         table.add_row(
-            backend, f"{r['items_per_s']:,.0f}", f"{r['seconds']:.2f}", f"{r['items_stored']:,}",
-            f"{r['signals']:,}", f"{r['verdicts']:,}", f"{r['cases']:,}", f"{r['actions']:,}",
+            backend,
+            f"{r['items_per_s']:,.0f}",
+            f"{r['seconds']:.2f}",
+            f"{r['items_stored']:,}",
+            f"{r['signals']:,}",
+            f"{r['verdicts']:,}",
+            f"{r['cases']:,}",
+            f"{r['actions']:,}",
         )
     console.print(table)
-    machine = {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()}
+    machine = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"items": args.items, "batch_size": args.batch_size, "machine": machine, "results": rows}, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "items": args.items,
+                "batch_size": args.batch_size,
+                "machine": machine,
+                "results": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     console.print(f"wrote {RESULTS}")
 
 

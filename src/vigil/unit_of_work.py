@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from vigil.audit.services import AuditLog
 from vigil.db.base import utcnow
+from vigil.db.engine import writer
 
 
 class UnitOfWork:
@@ -29,7 +30,7 @@ class UnitOfWork:
 
 @contextmanager
 def unit_of_work(engine: Engine, clock: Callable[[], datetime] = utcnow) -> Iterator[UnitOfWork]:
-    with Session(engine, expire_on_commit=False, autoflush=True) as session:
+    with Session(writer(engine), expire_on_commit=False, autoflush=True) as session:
         uow = UnitOfWork(session, clock)
         try:
             yield uow

@@ -1,7 +1,7 @@
 """Engine construction with the per-backend settings the spine relies on.
 
-SQLite transactions start with ``BEGIN IMMEDIATE`` so that two writers never
-interleave appends to the hash-chained event log; PostgreSQL serialises them
+SQLite write transactions (see :func:`writer`) start with ``BEGIN IMMEDIATE`` so
+that two writers never interleave appends to the hash-chained event log; PostgreSQL serialises them
 with a row lock on the chain head instead (see ``vigil.audit.services``).
 """
 
@@ -12,6 +12,14 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+
+WRITE_OPTION = "vigil_writer"
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, marked so SQLite transactions begin with the write lock held."""
+    return engine.execution_options(**{WRITE_OPTION: True})
 
 
 def normalise_url(url: str) -> str:
@@ -49,7 +57,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers (units of work) take the write lock up front; readers never block in WAL mode.
+        mode = connection.get_execution_options().get(WRITE_OPTION) and "IMMEDIATE" or "DEFERRED"
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def is_postgresql(engine: Engine) -> bool:

@@ -21,8 +21,10 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema up to ``revision``; a no-op when already there."""
+    from vigil.db.engine import writer
+
     cfg = alembic_config(engine)
-    with engine.begin() as connection:
+    with writer(engine).begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 

@@ -19,7 +19,7 @@ from rich.progress import (
 from sqlalchemy.orm import Session
 
 from vigil.banks.services import import_file
-from vigil.cli_support import console, safe_url, state
+from vigil.cli_support import console, state
 from vigil.db import make_engine, upgrade
 from vigil.ingest.services import IngestSummary, ingest_file, scan_context
 from vigil.pipeline import BatchOutcome
@@ -98,10 +98,12 @@ def demo(
     with Session(engine) as session:
         report = collect_summary(
             session,
-            outcome=total,
-            lines=lines,
+            items_read=lines,
+            items_stored=total.stored,
+            duplicates=total.duplicates,
+            rejected=len(total.rejected),
             elapsed_s=time.perf_counter() - started,
-            db_url=safe_url(db_url),
+            db_url=db_url,
             policy_label=f"{scan.policy.policy} {scan.policy.version}",
         )
     console.print(summary_table(report))
