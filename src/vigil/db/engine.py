@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-
 WRITE_OPTION = "vigil_writer"
 
 
@@ -58,7 +57,7 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Writers (units of work) take the write lock up front; readers never block in WAL mode.
-        mode = connection.get_execution_options().get(WRITE_OPTION) and "IMMEDIATE" or "DEFERRED"
+        mode = "IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "DEFERRED"
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
