@@ -91,7 +91,7 @@ class AuditLog:
                 }
             )
             prev = digest
-        self._session.execute(insert(Event), rows)
+        self._session.execute(insert(Event.__table__), rows)
         self._session.execute(
             update(ChainHead).where(ChainHead.id == HEAD_ID).values(seq=seq, hash=prev)
         )

@@ -69,13 +69,14 @@ def _accounts_for(uow: UnitOfWork, records: Sequence[ItemRecord]) -> dict[str, i
             }
             for r in missing
         ]
-        result = uow.session.execute(
-            insert(Account).returning(
-                Account.id, Account.platform_account_id, sort_by_parameter_order=True
-            ),
-            rows,
+        # Plain executemany then one look-up: much faster than RETURNING per row on SQLite.
+        uow.session.execute(insert(Account.__table__), rows)
+        created = uow.session.execute(
+            select(Account.id, Account.platform_account_id)
+            .where(Account.platform_account_id.in_([r["platform_account_id"] for r in rows]))
+            .order_by(Account.id)
         )
-        for account_id, pid in result:
+        for account_id, pid in created:
             ids[pid] = account_id
             uow.log.record(
                 "account.first_seen", f"account:{account_id}", {"platform_account_id": pid}
@@ -117,10 +118,16 @@ def store_items(uow: UnitOfWork, records: Sequence[ItemRecord]) -> tuple[list[St
         }
         for r in fresh
     ]
-    result = uow.session.execute(
-        insert(Item).returning(Item.id, sort_by_parameter_order=True), rows
-    )
-    item_ids = list(result.scalars())
+    uow.session.execute(insert(Item.__table__), rows)
+    id_of: dict[str, int] = {
+        pid: item_id
+        for pid, item_id in uow.session.execute(
+            select(Item.platform_item_id, Item.id).where(
+                Item.platform_item_id.in_([r.id for r in fresh])
+            )
+        )
+    }
+    item_ids = [id_of[r.id] for r in fresh]
     media_rows: list[dict[str, Any]] = []
     stored: list[StoredItem] = []
     for item_id, r in zip(item_ids, fresh, strict=True):
@@ -161,7 +168,7 @@ def store_items(uow: UnitOfWork, records: Sequence[ItemRecord]) -> tuple[list[St
             },
         )
     if media_rows:
-        uow.session.execute(insert(Media), media_rows)
+        uow.session.execute(insert(Media.__table__), media_rows)
     return stored, duplicates
 
 
