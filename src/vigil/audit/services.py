@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from vigil.audit.canonical import GENESIS_HASH, canonical_json, chain_hash
 from vigil.audit.models import ChainHead, Event
-from vigil.db.base import utcnow
+from vigil.db.base import table_of, utcnow
 
 HEAD_ID = 1
 
@@ -91,7 +91,7 @@ class AuditLog:
                 }
             )
             prev = digest
-        self._session.execute(insert(Event.__table__), rows)
+        self._session.execute(insert(table_of(Event)), rows)
         self._session.execute(
             update(ChainHead).where(ChainHead.id == HEAD_ID).values(seq=seq, hash=prev)
         )

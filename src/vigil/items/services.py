@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from vigil.banks.normalize import normalise_text
+from vigil.db.base import table_of
 from vigil.items.models import Account, Item, Media, Notice, ScanState
 from vigil.items.schemas import ItemRecord, NoticeRecord
 from vigil.signals.matchers import MediaHashes, ScanInput
@@ -70,7 +71,7 @@ def _accounts_for(uow: UnitOfWork, records: Sequence[ItemRecord]) -> dict[str, i
             for r in missing
         ]
         # Plain executemany then one look-up: much faster than RETURNING per row on SQLite.
-        uow.session.execute(insert(Account.__table__), rows)
+        uow.session.execute(insert(table_of(Account)), rows)
         created = uow.session.execute(
             select(Account.id, Account.platform_account_id)
             .where(Account.platform_account_id.in_([r["platform_account_id"] for r in rows]))
@@ -118,7 +119,7 @@ def store_items(uow: UnitOfWork, records: Sequence[ItemRecord]) -> tuple[list[St
         }
         for r in fresh
     ]
-    uow.session.execute(insert(Item.__table__), rows)
+    uow.session.execute(insert(table_of(Item)), rows)
     id_of: dict[str, int] = {
         pid: item_id
         for pid, item_id in uow.session.execute(
@@ -168,7 +169,7 @@ def store_items(uow: UnitOfWork, records: Sequence[ItemRecord]) -> tuple[list[St
             },
         )
     if media_rows:
-        uow.session.execute(insert(Media.__table__), media_rows)
+        uow.session.execute(insert(table_of(Media)), media_rows)
     return stored, duplicates
 
 
