@@ -38,9 +38,11 @@ def demo(
     ),
     seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives the same data."),
 ) -> None:
-    """Generate synthetic accounts, posts, benign images and URLs (a small share planted to
-    match the demo banks or to read as clearly synthetic threats and propaganda), ingest and
-    scan them with the default policy, print a summary and write an HTML report.
+    """Run the whole spine on ~50,000 synthetic items and write an HTML report.
+
+    Generates accounts, posts, benign images and URLs (a small share planted to match the
+    demo banks or to read as clearly synthetic threats and propaganda), ingests and scans
+    them with the default policy, and prints a summary.
 
     Uses a fresh SQLite database in OUT unless --db is given.
     """

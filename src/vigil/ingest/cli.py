@@ -50,8 +50,11 @@ def ingest(
     ),
     batch_size: int = typer.Option(1000, min=1, max=100_000, help="Records per transaction."),
 ) -> None:
-    """Ingest and scan FILE: validate every line, store new items exactly once, raise signals,
-    reach verdicts, open cases or act, and drop the content of items that matched nothing.
+    """Ingest and scan a JSONL or CSV file of items and notices.
+
+    Every line is validated; new items are stored exactly once, matched against the banks,
+    judged by the policy, and either queued for review or acted on. Items that matched
+    nothing keep only their ids and hashes (unless the policy's retention says otherwise).
 
     Malformed lines go to the rejects file with their line number and reason; the run goes on.
     Running the same file again stores nothing twice.
