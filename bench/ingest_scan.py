@@ -88,17 +88,9 @@ def main() -> None:
                 with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     table = Table(title="Vigil ingest + scan throughput")
-    for col in (
-        "backend",
-        "items/s",
-        "seconds",
-        "stored",
-        "signals",
-        "verdicts",
-        "cases",
-        "actions",
-    ):
-        table.add_column(col, justify="right" if col != "backend" else "left")
+    table.add_column("backend", no_wrap=True, min_width=10)
+    for col in ("items/s", "seconds", "stored", "signals", "verdicts", "cases", "actions"):
+        table.add_column(col, justify="right")
     for backend, r in rows.items():
         table.add_row(
             backend,
