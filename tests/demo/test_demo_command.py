@@ -30,7 +30,7 @@ def test_demo_runs_the_whole_spine(tmp_path: Path, shared_dir: Path) -> None:
     )
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Item)) == 3000
-        assert s.scalar(select(func.count()).select_from(Case)) > 0
+        assert (s.scalar(select(func.count()).select_from(Case)) or 0) > 0
         statements = list(s.scalars(select(StatementOfReasons)))
         assert statements, "the demo should restrict some EU users' content"
         for st in statements:
