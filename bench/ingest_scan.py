@@ -22,11 +22,10 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from vigil.banks.services import import_file
 from vigil.db import make_engine, upgrade
 from vigil.demo.generator import DemoFiles, generate
+from vigil.demo.runner import import_banks
 from vigil.ingest.services import ingest_file, scan_context
-from vigil.unit_of_work import unit_of_work
 
 RESULTS = Path(__file__).parent / "results" / "ingest_scan.json"
 PG_ADMIN = os.environ.get(
@@ -37,16 +36,7 @@ PG_ADMIN = os.environ.get(
 def run_once(db_url: str, files: DemoFiles, batch_size: int) -> dict[str, Any]:
     engine = make_engine(db_url)
     upgrade(engine)
-    with unit_of_work(engine) as uow:
-        for bank in files.banks:
-            import_file(
-                uow,
-                bank.path,
-                bank.name,
-                kind=bank.kind.value,
-                category=bank.category,
-                source=bank.source,
-            )
+    import_banks(engine, files)
     ctx = scan_context(engine, None)
     started = time.perf_counter()
     summary = ingest_file(engine, files.items_path, ctx, batch_size=batch_size)

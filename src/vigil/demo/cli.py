@@ -18,12 +18,10 @@ from rich.progress import (
 )
 from sqlalchemy.orm import Session
 
-from vigil.banks.services import import_file
 from vigil.cli_support import console, state
 from vigil.db import make_engine, upgrade
 from vigil.ingest.services import IngestSummary, ingest_file, scan_context
 from vigil.pipeline import BatchOutcome
-from vigil.unit_of_work import unit_of_work
 
 
 def demo(
@@ -48,6 +46,7 @@ def demo(
     """
     from vigil.demo.generator import generate
     from vigil.demo.report import collect_summary, render_report, summary_table
+    from vigil.demo.runner import import_banks
 
     started = time.perf_counter()
     given = state(ctx).db_url
@@ -67,16 +66,7 @@ def demo(
         f"generated {files.items:,} items, {files.notices} notices, {len(files.banks)} banks in {out / 'data'}"
     )
 
-    with unit_of_work(engine) as uow:
-        for bank in files.banks:
-            import_file(
-                uow,
-                bank.path,
-                bank.name,
-                kind=bank.kind.value,
-                category=bank.category,
-                source=bank.source,
-            )
+    import_banks(engine, files)
     scan = scan_context(engine, None)
 
     total = BatchOutcome()
