@@ -170,3 +170,14 @@ def test_private_items_are_never_stored(engine: Engine, tmp_path: Path) -> None:
     for pid in private:
         assert not any(f'"{pid}"' in body for body in bodies), pid
         assert not any(records[pid]["text"] in body for body in bodies), pid
+
+
+def test_private_text_never_reaches_the_rejects_file(engine: Engine, tmp_path: Path) -> None:
+    secret = "secret plans between two friends"
+    path = write_jsonl(tmp_path / "items.jsonl", [{**item("dm", secret), "audience": "private"}])
+    summary = ingest_file(engine, path, context(engine))
+    assert summary.rejected == 1
+    rejects = summary.rejects_path.read_text(encoding="utf-8")
+    assert '"line": 1' in rejects
+    assert "audience" in rejects
+    assert secret not in rejects

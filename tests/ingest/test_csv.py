@@ -166,3 +166,17 @@ def test_hash_only_media_matches_a_bank_and_is_removed(engine: Engine, tmp_path:
         ).one()
         assert statement.body["category"] == "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY"
         assert items["other-hash"].status == "visible"
+
+
+def test_csv_with_byte_order_mark(engine: Engine, tmp_path: Path) -> None:
+    p = tmp_path / "excel.csv"
+    p.write_bytes(
+        (
+            "\ufeffid,kind,author_id,created_at,text\r\n"
+            'a,post,u1,2026-10-01T12:00:00+00:00,"hi\r\nthere"\r\n'
+            "b,post,u1,2026-10-01T12:00:00+00:00,yo\r\n"
+        ).encode()
+    )
+    summary = ingest_file(engine, p, context(engine))
+    assert summary.rejected == 0, summary.outcome.rejected
+    assert summary.outcome.stored == 2

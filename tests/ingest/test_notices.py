@@ -190,3 +190,23 @@ def test_user_notice_gives_article_16_source(engine: Engine, tmp_path: Path) -> 
     with Session(engine) as s:
         body = s.scalars(select(StatementOfReasons.body)).one()
     assert body["source_type"] == "SOURCE_ARTICLE_16"
+
+
+def test_trusted_flagger_notice_wins_over_an_earlier_user_notice(
+    engine: Engine, tmp_path: Path
+) -> None:
+    ctx = context(engine)
+    _ingest(engine, tmp_path / "items.jsonl", [item("x", "words", author_country="FR")], ctx)
+    _ingest(engine, tmp_path / "n1.jsonl", [notice("u-1", "x", "hate")], ctx)
+    _ingest(
+        engine,
+        tmp_path / "n2.jsonl",
+        [notice("tf-1", "x", "threat_to_life", "trusted_flagger")],
+        ctx,
+    )
+    with unit_of_work(engine) as uow:
+        case_id = uow.session.scalars(select(Case.id)).one()
+        decide(uow, case_id, reviewer="alice", outcome=Outcome.VIOLATING, policy=ctx.policy)
+    with Session(engine) as s:
+        body = s.scalars(select(StatementOfReasons.body)).one()
+    assert body["source_type"] == "SOURCE_TRUSTED_FLAGGER", body["decision_facts"]

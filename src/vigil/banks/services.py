@@ -74,7 +74,7 @@ class RawEntry:
 
 def read_entries(path: Path) -> Iterator[RawEntry]:
     """Plain lists (one value a line, ``#`` comments) or CSV with a ``value`` column."""
-    with path.open(encoding="utf-8", newline="") as fh:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         first = fh.readline()
         fh.seek(0)
         if path.suffix.lower() == ".csv" or first.strip().lower().startswith("value,"):

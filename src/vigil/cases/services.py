@@ -153,6 +153,16 @@ def _get(uow: UnitOfWork, case_id: int) -> Case:
     return case
 
 
+def _decision_source(uow: UnitOfWork, item_id: int) -> str:
+    """The DSA source of a decision: a trusted flagger's notice, else a user's, else own initiative."""
+    reporters = set(
+        uow.session.scalars(select(Notice.reporter_type).where(Notice.item_id == item_id))
+    )
+    if "trusted_flagger" in reporters:
+        return "trusted_flagger"
+    return "article_16" if reporters else "voluntary"
+
+
 def decide(
     uow: UnitOfWork,
     case_id: int,
@@ -205,12 +215,7 @@ def decide(
     )
     item = uow.session.get(Item, case.item_id)
     assert item is not None
-    has_notice = uow.session.scalar(
-        select(Notice.reporter_type).where(Notice.item_id == item.id).limit(1)
-    )
-    source = {None: "voluntary", "user": "article_16", "trusted_flagger": "trusted_flagger"}[
-        has_notice
-    ]
+    source = _decision_source(uow, item.id)
     verdict = uow.session.get(Verdict, case.verdict_id)
     kinds = sorted(set(uow.session.scalars(select(Signal.kind).where(Signal.item_id == item.id))))
     for kind in chosen:

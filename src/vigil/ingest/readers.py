@@ -61,10 +61,11 @@ class _ByteCounter:
 
     def __iter__(self) -> Iterator[str]:
         with self.path.open("rb") as fh:
-            for raw in fh:
+            for number, raw in enumerate(fh):
                 if self.on_bytes:
                     self.on_bytes(len(raw))
-                yield raw.decode("utf-8", errors="replace")
+                # utf-8-sig on the first line drops the byte-order mark spreadsheets write.
+                yield raw.decode("utf-8-sig" if number == 0 else "utf-8", errors="replace")
 
 
 def read_jsonl(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[Parsed]:

@@ -89,8 +89,19 @@ def ingest_file(
     return summary
 
 
+def _withheld(raw: str) -> bool:
+    """Private content is never written anywhere, not even to the rejects file."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("audience", "public") != "public"
+
+
 def _reject(fh: TextIO, parsed: Parsed) -> None:
-    raw = parsed.raw if len(parsed.raw) <= 2000 else parsed.raw[:2000] + "…"
+    raw: str | None = parsed.raw if len(parsed.raw) <= 2000 else parsed.raw[:2000] + "…"
+    if _withheld(parsed.raw):
+        raw = None
     fh.write(
         json.dumps({"line": parsed.line, "reason": parsed.error, "raw": raw}, ensure_ascii=False)
         + "\n"
