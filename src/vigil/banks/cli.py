@@ -212,20 +212,18 @@ def show_cmd(
         }
         for key, value in settings.items():
             console.print(f"  {key:<11}{value}", highlight=False)
-        table = Table("id", "value", "external id", "source", "tags", "added", "status")
-        for e in newest_entries(session, bank, limit):
+        entries = newest_entries(session, bank, limit)
+        console.print(f"newest {len(entries)} entries:" if entries else "no entries")
+        for e in entries:
             value = e.value if len(e.value) <= 70 else e.value[:69] + "…"
-            status = "enabled" if e.enabled else f"disabled: {e.disabled_reason or ''}"
-            table.add_row(
-                str(e.id),
-                value,
-                e.external_id or "",
-                e.source,
-                " ".join(e.tags or []),
-                e.added_at.date().isoformat(),
-                status,
-            )
-    console.print(table)
+            parts = [f"  #{e.id}", value, f"source={e.source}"]
+            if e.external_id:
+                parts.append(f"external_id={e.external_id}")
+            if e.tags:
+                parts.append("tags=" + ";".join(e.tags))
+            parts.append(f"added={e.added_at.date().isoformat()}")
+            parts.append("enabled" if e.enabled else f"disabled: {e.disabled_reason or ''}")
+            console.print("  ".join(parts), highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("enable")
