@@ -54,6 +54,18 @@ def test_pdq_applies_each_banks_threshold_and_reports_the_distance(engine: Engin
     assert index.match(media_item(3, pdq=pdq_near(base, 32))) == []
 
 
+def test_the_index_carries_each_banks_settings(engine: Engine) -> None:
+    pdq_id = make_bank(engine, "p", "pdq", "terrorism", [H], match_transforms=True, rollout=0.3)
+    term_id = make_bank(engine, "t", "term", "hate", ["zorblax"], negative=True)
+    banks = load_index(engine).banks
+    assert (banks[pdq_id].threshold, banks[pdq_id].rollout, banks[pdq_id].match_transforms) == (
+        31,
+        0.3,
+        True,
+    )
+    assert (banks[term_id].negative, banks[term_id].threshold) == (True, None)
+
+
 def test_threshold_changes_apply_from_the_next_index(engine: Engine) -> None:
     base = pdq_near("0" * 64, 100, seed=2)
     make_bank(engine, "p", "pdq", "terrorism", [base])

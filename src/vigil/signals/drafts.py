@@ -27,12 +27,16 @@ class EntryRef:
 
 @dataclass(frozen=True)
 class BankSettings:
+    """What the scan needs to know about a bank beyond its entries."""
+
     id: int
     name: str
     kind: str
     negative: bool
     rollout: float
     threshold: int | None
+    # PDQ: also match rotated and mirrored copies (their hashes come with the item).
+    match_transforms: bool = False
 
 
 @dataclass(frozen=True)

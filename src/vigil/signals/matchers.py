@@ -69,6 +69,7 @@ class BankIndex:
                 Bank.negative,
                 Bank.rollout,
                 Bank.threshold,
+                Bank.match_transforms,
                 BankEntry.id,
                 BankEntry.value,
                 BankEntry.external_id,
@@ -79,13 +80,13 @@ class BankIndex:
             .where(Bank.enabled.is_(True), BankEntry.enabled.is_(True))
             .order_by(BankEntry.id)
         )
-        for bank_id, name, kind, category, negative, rollout, threshold, *entry in rows:
+        for bank_id, name, kind, category, negative, rollout, threshold, turns, *entry in rows:
             entry_id, value, external_id, source, tags = entry
             if bank_id not in index.banks:
                 if kind == "pdq" and threshold is None:
                     threshold = DEFAULT_PDQ_THRESHOLD
                 index.banks[bank_id] = BankSettings(
-                    bank_id, name, kind, bool(negative), float(rollout), threshold
+                    bank_id, name, kind, bool(negative), float(rollout), threshold, bool(turns)
                 )
             ref = EntryRef(
                 bank_id, name, category, entry_id, external_id, source, tuple(tags or ())
