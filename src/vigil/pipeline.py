@@ -21,8 +21,13 @@ from vigil.items.services import mark_scanned, store_items, store_notices
 from vigil.policy.engine import SignalFacts, evaluate
 from vigil.policy.models import Verdict
 from vigil.policy.schema import Policy
-from vigil.signals.matchers import BankIndex, SignalDraft
-from vigil.signals.services import notice_draft, record_signals, signals_of_items
+from vigil.signals.matchers import BankIndex, SignalDraft, Suppression
+from vigil.signals.services import (
+    notice_draft,
+    record_signals,
+    record_suppressions,
+    signals_of_items,
+)
 from vigil.unit_of_work import UnitOfWork
 
 
@@ -46,6 +51,7 @@ class BatchOutcome:
     notices: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
     signals: int = 0
+    suppressed: int = 0
     verdicts: int = 0
     cases_opened: int = 0
     actions: int = 0
@@ -57,6 +63,7 @@ class BatchOutcome:
             "duplicates",
             "notices",
             "signals",
+            "suppressed",
             "verdicts",
             "cases_opened",
             "actions",
@@ -76,14 +83,19 @@ def process_batch(
     stored, out.duplicates = store_items(uow, items)
     out.stored = len(stored)
     drafts: list[SignalDraft] = []
+    suppressed: list[Suppression] = []
     for s in stored:
-        drafts += ctx.index.match(s.scan)
+        result = ctx.index.scan(s.scan)
+        drafts += result.signals
+        suppressed += result.suppressed
     new_notices, notice_dups, out.rejected = store_notices(uow, notices)
     out.duplicates += notice_dups
     out.notices = len(new_notices)
     drafts += [notice_draft(n.item_id, n.id, n.category, n.reporter_type) for n in new_notices]
     recorded = record_signals(uow, drafts)
     out.signals = len(recorded)
+    record_suppressions(uow, suppressed)
+    out.suppressed = len(suppressed)
 
     facts: dict[int, list[SignalFacts]] = defaultdict(list)
     for r in recorded:

@@ -106,7 +106,7 @@ def test_notices(policy: Policy) -> None:
 def test_cli_check_accepts_the_default_policy() -> None:
     result = runner.invoke(app, ["check", str(default_policy_path())])
     assert result.exit_code == 0, result.output
-    assert "ok: vigil-default 2026.11.0, 6 categories, 13 rules" in result.stdout
+    assert "ok: vigil-default 2026.11.0, 6 categories, 16 rules" in result.stdout
 
 
 def test_cli_check_reports_errors_with_line_numbers(tmp_path: Path) -> None:

@@ -1,29 +1,105 @@
-"""``vigil bank``: create banks and import entries."""
+"""``vigil bank``: create and tune banks, import and export entries, withdraw entries."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
+from vigil.banks.formats import Format
 from vigil.banks.models import BankKind
-from vigil.banks.services import BankError, import_file, list_banks
+from vigil.banks.services import (
+    BankError,
+    create_bank,
+    export_bank,
+    get_bank,
+    import_file,
+    list_banks,
+    newest_entries,
+    set_bank_enabled,
+    set_entry_enabled,
+    update_bank,
+)
 from vigil.cli_support import console, err_console, state
-from vigil.unit_of_work import unit_of_work
+from vigil.unit_of_work import UnitOfWork, unit_of_work
 
-app = typer.Typer(help="Hash, URL, domain and term banks of known content.", no_args_is_help=True)
+app = typer.Typer(
+    help="Banks of known content: hashes (SHA-256, MD5, PDQ), exact texts, URLs, domains, "
+    "terms and patterns, with provenance.",
+    no_args_is_help=True,
+)
+entry_app = typer.Typer(
+    help="Withdraw a single entry (with a reason) or restore it.", no_args_is_help=True
+)
+app.add_typer(entry_app, name="entry")
+
+FORMAT_HELP = (
+    "txt: one value a line; csv: value, external_id, note, tags (';'-separated), source; "
+    "te: threatexchange dataset CSV (collab, signal_type, signal_str, category, tags)."
+)
+
+
+@contextmanager
+def _changes(ctx: typer.Context) -> Iterator[UnitOfWork]:
+    """A unit of work whose BankError becomes a clean error message and exit status 1."""
+    try:
+        with unit_of_work(state(ctx).engine()) as uow:
+            yield uow
+    except BankError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+
+
+@app.command("create")
+def create_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Bank name (unique)."),
+    kind: BankKind = typer.Option(..., "--kind", "-k", help="What the entries are."),
+    category: str = typer.Option(
+        ..., "--category", "-c", help="Policy category that matches from this bank belong to."
+    ),
+    source: str = typer.Option("local", "--source", help="Where the entries come from."),
+    description: str | None = typer.Option(None, "--description", help="Free-text description."),
+    threshold: int | None = typer.Option(
+        None, "--threshold", help="PDQ banks: largest Hamming distance that matches (default 31)."
+    ),
+    rollout: float = typer.Option(
+        1.0, "--rollout", help="Share of items matched against the bank, 0 to 1 (staged roll-out)."
+    ),
+    negative: bool = typer.Option(
+        False, "--negative", help="Known-benign content: its matches withhold positive ones."
+    ),
+    transforms: bool = typer.Option(
+        False, "--transforms", help="PDQ banks: also match rotated and mirrored copies."
+    ),
+) -> None:
+    """Create an empty bank with its matching settings."""
+    with _changes(ctx) as uow:
+        bank = create_bank(
+            uow,
+            name,
+            kind=kind.value,
+            category=category,
+            source=source,
+            description=description,
+            threshold=threshold,
+            rollout=rollout,
+            negative=negative,
+            match_transforms=transforms,
+        )
+        label = "negative " if bank.negative else ""
+    console.print(f"[green]created[/] {label}{kind.value} bank {name}")
 
 
 @app.command("import")
 def import_cmd(
     ctx: typer.Context,
-    file: Path = typer.Argument(
-        ...,
-        exists=True,
-        dir_okay=False,
-        help="One entry a line, or CSV with a 'value' column (optional external_id, note, tags).",
-    ),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="File to import."),
     bank: str = typer.Option(..., "--bank", "-b", help="Bank name; created if new."),
     kind: BankKind | None = typer.Option(
         None, "--kind", "-k", help="Entry kind (needed when creating the bank)."
@@ -37,32 +113,178 @@ def import_cmd(
     source: str = typer.Option(
         "local", "--source", help="Where the entries come from (provenance)."
     ),
+    fmt: Format | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help=f"File format; guessed from the file if left out. {FORMAT_HELP}",
+    ),
 ) -> None:
     """Import entries from FILE into a bank; entries already present are skipped, bad lines reported."""
-    try:
-        with unit_of_work(state(ctx).engine()) as uow:
-            result = import_file(
-                uow, file, bank, kind=kind.value if kind else None, category=category, source=source
-            )
-    except BankError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from exc
+    with _changes(ctx) as uow:
+        result = import_file(
+            uow,
+            file,
+            bank,
+            kind=kind.value if kind else None,
+            category=category,
+            source=source,
+            fmt=fmt,
+        )
     for line, reason in result.rejected:
-        err_console.print(f"{file}:{line}: rejected: {reason}")
+        err_console.print(f"{file}:{line}: rejected: {reason}", highlight=False, soft_wrap=True)
     console.print(
         f"[green]{result.added} added[/], {result.already_present} already present, "
         f"{len(result.rejected)} rejected -> bank {result.bank}"
     )
 
 
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    bank: str = typer.Argument(..., help="Bank name."),
+    fmt: Format = typer.Option(Format.CSV, "--format", "-f", help=FORMAT_HELP),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", dir_okay=False, help="Write here instead of standard output."
+    ),
+) -> None:
+    """Write a bank's enabled entries in a format that imports back as the same entries."""
+    try:
+        with Session(state(ctx).engine()) as session:
+            if out is None:
+                export_bank(session, bank, sys.stdout, fmt)
+                return
+            with out.open("w", encoding="utf-8", newline="") as fh:
+                count = export_bank(session, bank, fh, fmt)
+    except BankError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    err_console.print(f"{count} entries -> {out}")
+
+
 @app.command("list")
 def list_cmd(ctx: typer.Context) -> None:
-    """List banks with their kind, category, source and number of entries."""
+    """List banks with their kind, category, entry counts and matching settings."""
     with unit_of_work(state(ctx).engine()) as uow:
         rows = list_banks(uow)
-        table = Table("bank", "kind", "category", "source", "entries", "enabled")
-        for b, count in rows:
+        table = Table(
+            "bank", "kind", "category", "source", "entries", "enabled", "negative", "threshold",
+            "rollout",
+        )  # fmt: skip
+        for s in rows:
+            b = s.bank
             table.add_row(
-                b.name, b.kind, b.category, b.source, f"{count:,}", "yes" if b.enabled else "no"
+                b.name,
+                b.kind,
+                b.category,
+                b.source,
+                f"{s.enabled_entries:,} of {s.entries:,}",
+                "yes" if b.enabled else "no",
+                "yes" if b.negative else "no",
+                "-" if b.threshold is None else str(b.threshold),
+                f"{b.rollout:.0%}",
             )
     console.print(table)
+
+
+@app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Bank name."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="How many of the newest entries."),
+) -> None:
+    """Show a bank's settings and its newest entries with their provenance."""
+    with Session(state(ctx).engine()) as session:
+        try:
+            bank = get_bank(session, name)
+        except BankError as exc:
+            err_console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(1) from exc
+        console.print(f"[bold]{bank.name}[/] ({bank.kind}, category {bank.category})")
+        settings = {
+            "source": bank.source,
+            "enabled": "yes" if bank.enabled else "no",
+            "negative": "yes (known-benign)" if bank.negative else "no",
+            "threshold": "-" if bank.threshold is None else str(bank.threshold),
+            "rollout": f"{bank.rollout:.0%}",
+            "transforms": "yes" if bank.match_transforms else "no",
+            "created": bank.created_at.isoformat(timespec="seconds"),
+        }
+        for key, value in settings.items():
+            console.print(f"  {key:<11}{value}", highlight=False)
+        entries = newest_entries(session, bank, limit)
+        console.print(f"newest {len(entries)} entries:" if entries else "no entries")
+        for e in entries:
+            value = e.value if len(e.value) <= 70 else e.value[:69] + "…"
+            parts = [f"  #{e.id}", value, f"source={e.source}"]
+            if e.external_id:
+                parts.append(f"external_id={e.external_id}")
+            if e.tags:
+                parts.append("tags=" + ";".join(e.tags))
+            parts.append(f"added={e.added_at.date().isoformat()}")
+            parts.append("enabled" if e.enabled else f"disabled: {e.disabled_reason or ''}")
+            console.print("  ".join(parts), highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command("enable")
+def enable_cmd(ctx: typer.Context, name: str = typer.Argument(..., help="Bank name.")) -> None:
+    """Match items against the bank again."""
+    with _changes(ctx) as uow:
+        changed = set_bank_enabled(uow, name, True)
+    console.print(f"bank {name} {'enabled' if changed else 'was already enabled'}")
+
+
+@app.command("disable")
+def disable_cmd(ctx: typer.Context, name: str = typer.Argument(..., help="Bank name.")) -> None:
+    """Stop matching items against the bank; its entries and past signals stay."""
+    with _changes(ctx) as uow:
+        changed = set_bank_enabled(uow, name, False)
+    console.print(f"bank {name} {'disabled' if changed else 'was already disabled'}")
+
+
+@app.command("set")
+def set_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Bank name."),
+    threshold: int | None = typer.Option(
+        None, "--threshold", help="PDQ banks: largest Hamming distance that matches."
+    ),
+    rollout: float | None = typer.Option(
+        None, "--rollout", help="Share of items matched against the bank, 0 to 1."
+    ),
+) -> None:
+    """Change a bank's threshold or roll-out share (applies from the next scan run)."""
+    if threshold is None and rollout is None:
+        err_console.print("[red]error:[/] give --threshold or --rollout")
+        raise typer.Exit(2)
+    with _changes(ctx) as uow:
+        changes = update_bank(uow, name, threshold=threshold, rollout=rollout)
+    if not changes:
+        console.print(f"bank {name}: nothing changed")
+    for setting, (old, new) in changes.items():
+        console.print(f"bank {name}: {setting} {old} -> {new}")
+
+
+@entry_app.command("disable")
+def entry_disable_cmd(
+    ctx: typer.Context,
+    bank: str = typer.Argument(..., help="Bank name."),
+    entry_id: int = typer.Argument(..., help="Entry id (see `vigil bank show`)."),
+    reason: str = typer.Option(..., "--reason", "-r", help="Why the entry is withdrawn."),
+) -> None:
+    """Withdraw an entry without deleting it: it stops matching, its past signals stay."""
+    with _changes(ctx) as uow:
+        changed = set_entry_enabled(uow, bank, entry_id, False, reason=reason)
+    console.print(f"entry {entry_id} {'disabled' if changed else 'was already disabled'}")
+
+
+@entry_app.command("enable")
+def entry_enable_cmd(
+    ctx: typer.Context,
+    bank: str = typer.Argument(..., help="Bank name."),
+    entry_id: int = typer.Argument(..., help="Entry id (see `vigil bank show`)."),
+) -> None:
+    """Restore a withdrawn entry so it matches again."""
+    with _changes(ctx) as uow:
+        changed = set_entry_enabled(uow, bank, entry_id, True)
+    console.print(f"entry {entry_id} {'enabled' if changed else 'was already enabled'}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
@@ -85,12 +86,47 @@ def extract_urls(text: str) -> list[str]:
     return [m.group(0).rstrip(_TRAILING) for m in _URL_IN_TEXT.finditer(text)]
 
 
+TEXT_DIGEST_PREFIX = "sha256:"
+
+
+def text_digest(text: str) -> str:
+    """SHA-256 of the normalised text: what items store as ``text_sha256``."""
+    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+
+
+def normalise_text_entry(value: str) -> str:
+    """A text-bank entry: ``sha256:<hex>`` as given, or the text itself, hashed.
+
+    Text banks keep only the digest, so an export never contains the text and
+    later matches work on items whose text has already been dropped.
+    """
+    stripped = value.strip()
+    if stripped.lower().startswith(TEXT_DIGEST_PREFIX):
+        return normalise_hex(stripped[len(TEXT_DIGEST_PREFIX) :], 64)
+    if not normalise_text(value):
+        raise NormaliseError("empty text")
+    return text_digest(value)
+
+
 def normalise_entry(kind: str, value: str) -> str:
     """The stored form of a bank entry of ``kind``."""
     if kind == "sha256":
         return normalise_hex(value, 64)
     if kind == "md5":
         return normalise_hex(value, 32)
+    if kind == "pdq":
+        return normalise_hex(value, 64)
+    if kind == "text":
+        return normalise_text_entry(value)
+    if kind == "regex":
+        from vigil.banks.patterns import PatternError, check_pattern
+
+        pattern = value.strip()
+        try:
+            check_pattern(pattern)
+        except PatternError as exc:
+            raise NormaliseError(str(exc)) from None
+        return pattern
     if kind == "url":
         return normalise_url(value)
     if kind == "domain":

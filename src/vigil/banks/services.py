@@ -1,17 +1,34 @@
-"""Creating banks and importing entries from plain lists or CSV, with provenance."""
+"""Banks: create, tune, switch on and off, import and export entries, with provenance.
+
+Every change is an event in the same transaction. Entries are never deleted:
+they are disabled with a reason and can be enabled again, so signals raised
+in the past keep pointing at the entry that raised them.
+"""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from vigil.banks.models import Bank, BankEntry, BankKind
+from vigil.banks.formats import (
+    TE_BENIGN,
+    BankFileError,
+    Format,
+    RawEntry,
+    read_entries,
+    write_entries,
+)
+from vigil.banks.models import DEFAULT_PDQ_THRESHOLD, PDQ_BITS, Bank, BankEntry, BankKind
 from vigil.banks.normalize import NormaliseError, normalise_entry
 from vigil.unit_of_work import UnitOfWork
+
+MAX_FIELD = 200  # external_id and source columns
 
 
 class BankError(ValueError):
@@ -24,6 +41,90 @@ class ImportResult:
     added: int = 0
     already_present: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BankSummary:
+    bank: Bank
+    entries: int
+    enabled_entries: int
+
+
+def _check_settings(
+    kind: str, threshold: int | None, rollout: float | None, match_transforms: bool
+) -> None:
+    if threshold is not None:
+        if kind != BankKind.PDQ:
+            raise BankError("--threshold applies only to pdq banks (a Hamming distance)")
+        if not 0 <= threshold <= PDQ_BITS:
+            raise BankError(f"threshold must be between 0 and {PDQ_BITS} bits, not {threshold}")
+    if rollout is not None and not 0.0 <= rollout <= 1.0:
+        raise BankError(f"rollout must be between 0 and 1 (a share of items), not {rollout}")
+    if match_transforms and kind != BankKind.PDQ:
+        raise BankError("--transforms applies only to pdq banks")
+
+
+def create_bank(
+    uow: UnitOfWork,
+    name: str,
+    *,
+    kind: str,
+    category: str,
+    source: str = "local",
+    description: str | None = None,
+    threshold: int | None = None,
+    rollout: float = 1.0,
+    negative: bool = False,
+    match_transforms: bool = False,
+) -> Bank:
+    if not name.strip() or len(name) > 100:
+        raise BankError("a bank name needs 1 to 100 characters")
+    if len(source) > MAX_FIELD:
+        raise BankError(f"source is longer than {MAX_FIELD} characters")
+    if kind not in set(BankKind):
+        raise BankError(f"unknown bank kind {kind!r}; expected one of {', '.join(BankKind)}")
+    if uow.session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
+        raise BankError(f"bank {name!r} already exists")
+    _check_settings(kind, threshold, rollout, match_transforms)
+    if kind == BankKind.PDQ and threshold is None:
+        threshold = DEFAULT_PDQ_THRESHOLD
+    bank = Bank(
+        name=name,
+        kind=kind,
+        category=category,
+        source=source,
+        description=description,
+        enabled=True,
+        created_at=uow.now(),
+        threshold=threshold,
+        rollout=rollout,
+        negative=negative,
+        match_transforms=match_transforms,
+    )
+    uow.session.add(bank)
+    uow.session.flush()
+    uow.log.record(
+        "bank.created",
+        f"bank:{bank.id}",
+        {
+            "name": name,
+            "kind": kind,
+            "category": category,
+            "source": source,
+            "threshold": threshold,
+            "rollout": rollout,
+            "negative": negative,
+            "match_transforms": match_transforms,
+        },
+    )
+    return bank
+
+
+def get_bank(session: Session, name: str) -> Bank:
+    bank = session.scalar(select(Bank).where(Bank.name == name))
+    if bank is None:
+        raise BankError(f"no bank named {name!r}")
+    return bank
 
 
 def get_or_create_bank(
@@ -42,72 +143,100 @@ def get_or_create_bank(
         return bank
     if kind is None or category is None:
         raise BankError(f"bank {name!r} does not exist; give --kind and --category to create it")
-    if kind not in set(BankKind):
-        raise BankError(f"unknown bank kind {kind!r}; expected one of {', '.join(BankKind)}")
-    bank = Bank(
-        name=name,
-        kind=kind,
-        category=category,
-        source=source,
-        description=description,
-        enabled=True,
-        created_at=uow.now(),
+    return create_bank(
+        uow, name, kind=kind, category=category, source=source, description=description
     )
-    uow.session.add(bank)
+
+
+def set_bank_enabled(uow: UnitOfWork, name: str, enabled: bool) -> bool:
+    """Switch a bank on or off; ``False`` when it already was."""
+    bank = get_bank(uow.session, name)
+    if bank.enabled == enabled:
+        return False
+    bank.enabled = enabled
     uow.session.flush()
-    uow.log.record(
-        "bank.created",
-        f"bank:{bank.id}",
-        {"name": name, "kind": kind, "category": category, "source": source},
-    )
-    return bank
+    uow.log.record(f"bank.{'enabled' if enabled else 'disabled'}", f"bank:{bank.id}", {})
+    return True
 
 
-@dataclass(frozen=True)
-class RawEntry:
-    line: int
-    value: str
-    external_id: str | None = None
-    note: str | None = None
-    tags: list[str] | None = None
+def update_bank(
+    uow: UnitOfWork, name: str, *, threshold: int | None = None, rollout: float | None = None
+) -> dict[str, list[Any]]:
+    """Change a bank's threshold or roll-out; returns ``{setting: [old, new]}``."""
+    bank = get_bank(uow.session, name)
+    _check_settings(bank.kind, threshold, rollout, False)
+    changes: dict[str, list[Any]] = {}
+    if threshold is not None and threshold != bank.threshold:
+        changes["threshold"] = [bank.threshold, threshold]
+        bank.threshold = threshold
+    if rollout is not None and rollout != bank.rollout:
+        changes["rollout"] = [bank.rollout, rollout]
+        bank.rollout = rollout
+    if changes:
+        uow.session.flush()
+        uow.log.record("bank.settings_changed", f"bank:{bank.id}", {"changes": changes})
+    return changes
 
 
-def read_entries(path: Path) -> Iterator[RawEntry]:
-    """Plain lists (one value a line, ``#`` comments) or CSV with a ``value`` column."""
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        first = fh.readline()
-        fh.seek(0)
-        if path.suffix.lower() == ".csv" or first.strip().lower().startswith("value,"):
-            reader = csv.DictReader(fh)
-            if "value" not in (reader.fieldnames or []):
-                raise BankError(f"{path}: CSV needs a 'value' column")
-            for row in reader:
-                tags = [t for t in (row.get("tags") or "").split(";") if t]
-                yield RawEntry(
-                    reader.line_num,
-                    row.get("value") or "",
-                    row.get("external_id") or None,
-                    row.get("note") or None,
-                    tags or None,
-                )
-            return
-        for number, line in enumerate(fh, start=1):
-            stripped = line.strip()
-            if stripped and not stripped.startswith("#"):
-                yield RawEntry(number, stripped)
+def set_entry_enabled(
+    uow: UnitOfWork, bank_name: str, entry_id: int, enabled: bool, *, reason: str | None = None
+) -> bool:
+    """Withdraw an entry (with a reason) or restore it; ``False`` when nothing changed."""
+    bank = get_bank(uow.session, bank_name)
+    entry = uow.session.get(BankEntry, entry_id)
+    if entry is None or entry.bank_id != bank.id:
+        raise BankError(f"bank {bank_name!r} has no entry {entry_id}")
+    if not enabled and not (reason or "").strip():
+        raise BankError("give a --reason for disabling the entry")
+    if entry.enabled == enabled:
+        return False
+    entry.enabled = enabled
+    payload: dict[str, Any] = {"bank_entry_id": entry.id}
+    if enabled:
+        entry.disabled_at, entry.disabled_reason = None, None
+    else:
+        assert reason is not None
+        entry.disabled_at, entry.disabled_reason = uow.now(), reason.strip()
+        # The reason is the operator's free text: the chain holds its digest, the row the text.
+        payload["reason_sha256"] = hashlib.sha256(reason.strip().encode("utf-8")).hexdigest()
+    uow.session.flush()
+    event = "bank.entry_enabled" if enabled else "bank.entry_disabled"
+    uow.log.record(event, f"bank:{bank.id}", payload)
+    return True
 
 
-def import_entries(uow: UnitOfWork, bank: Bank, entries: Iterator[RawEntry]) -> ImportResult:
+def _entry_problem(bank: Bank, raw: RawEntry) -> str | None:
+    if raw.error:
+        return raw.error
+    if raw.kind is not None and raw.kind != bank.kind:
+        return (
+            f"a {raw.kind} entry cannot go into bank {bank.name!r}, which holds {bank.kind} entries"
+        )
+    if raw.opinion == TE_BENIGN and not bank.negative:
+        return f"marked {TE_BENIGN} (known-benign); import it into a negative bank"
+    if raw.opinion not in (None, TE_BENIGN) and bank.negative:
+        return f"marked {raw.opinion}; a negative bank holds only known-benign content"
+    for name, value in (("external_id", raw.external_id), ("source", raw.source)):
+        if value is not None and len(value) > MAX_FIELD:
+            return f"{name} is longer than {MAX_FIELD} characters"
+    return None
+
+
+def import_entries(uow: UnitOfWork, bank: Bank, entries: Iterable[RawEntry]) -> ImportResult:
     """Add entries not yet in the bank; bad lines are reported, never fatal."""
     result = ImportResult(bank=bank.name)
     existing = set(uow.session.scalars(select(BankEntry.value).where(BankEntry.bank_id == bank.id)))
     now = uow.now()
     new_rows: list[BankEntry] = []
     for raw in entries:
-        try:
-            value = normalise_entry(bank.kind, raw.value)
-        except NormaliseError as exc:
-            result.rejected.append((raw.line, str(exc)))
+        problem = _entry_problem(bank, raw)
+        if problem is None:
+            try:
+                value = normalise_entry(bank.kind, raw.value)
+            except NormaliseError as exc:
+                problem = str(exc)
+        if problem is not None:
+            result.rejected.append((raw.line, problem))
             continue
         if value in existing:
             result.already_present += 1
@@ -117,6 +246,7 @@ def import_entries(uow: UnitOfWork, bank: Bank, entries: Iterator[RawEntry]) -> 
             BankEntry(
                 bank_id=bank.id,
                 value=value,
+                source=raw.source or bank.source,
                 external_id=raw.external_id,
                 note=raw.note,
                 tags=raw.tags,
@@ -148,18 +278,51 @@ def import_file(
     kind: str | None = None,
     category: str | None = None,
     source: str = "local",
+    fmt: Format | None = None,
 ) -> ImportResult:
     bank = get_or_create_bank(uow, name, kind=kind, category=category, source=source)
-    return import_entries(uow, bank, read_entries(path))
+    try:
+        return import_entries(uow, bank, read_entries(path, fmt))
+    except BankFileError as exc:
+        raise BankError(str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise BankError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
 
 
-def list_banks(uow: UnitOfWork) -> list[tuple[Bank, int]]:
-    from sqlalchemy import func
+def export_bank(session: Session, name: str, fh: TextIO, fmt: Format) -> int:
+    """Write the bank's enabled entries (oldest first); returns how many."""
+    bank = get_bank(session, name)
+    entries = session.scalars(
+        select(BankEntry)
+        .where(BankEntry.bank_id == bank.id, BankEntry.enabled.is_(True))
+        .order_by(BankEntry.id)
+    )
+    try:
+        return write_entries(fh, bank, entries, fmt)
+    except BankFileError as exc:
+        raise BankError(str(exc)) from exc
 
+
+def list_banks(uow: UnitOfWork) -> list[BankSummary]:
     rows = uow.session.execute(
-        select(Bank, func.count(BankEntry.id))
+        select(
+            Bank,
+            func.count(BankEntry.id),
+            func.count(BankEntry.id).filter(BankEntry.enabled.is_(True)),
+        )
         .outerjoin(BankEntry, BankEntry.bank_id == Bank.id)
         .group_by(Bank.id)
         .order_by(Bank.name)
     )
-    return [(bank, int(count)) for bank, count in rows]
+    return [BankSummary(bank, int(total), int(enabled)) for bank, total, enabled in rows]
+
+
+def newest_entries(session: Session, bank: Bank, limit: int = 20) -> list[BankEntry]:
+    return list(
+        session.scalars(
+            select(BankEntry)
+            .where(BankEntry.bank_id == bank.id)
+            .order_by(BankEntry.id.desc())
+            .limit(limit)
+        )
+    )

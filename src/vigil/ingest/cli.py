@@ -22,6 +22,7 @@ def summary_table(summary: IngestSummary) -> Table:
         ("duplicates skipped", o.duplicates),
         ("rejected", summary.rejected),
         ("signals", o.signals),
+        ("matches withheld (known-benign)", o.suppressed),
         ("verdicts", o.verdicts),
         ("cases opened", o.cases_opened),
         ("actions", o.actions),

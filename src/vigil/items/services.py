@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from vigil.banks.normalize import normalise_text
+from vigil.banks.normalize import text_digest
 from vigil.db.base import table_of
 from vigil.items.models import Account, Item, Media, Notice, ScanState
 from vigil.items.schemas import ItemRecord, NoticeRecord
@@ -21,7 +20,7 @@ def text_hash(text: str | None) -> str | None:
     """SHA-256 of the normalised text: kept after the text itself is dropped."""
     if text is None:
         return None
-    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+    return text_digest(text)
 
 
 @dataclass(frozen=True)
@@ -154,7 +153,9 @@ def store_items(uow: UnitOfWork, records: Sequence[ItemRecord]) -> tuple[list[St
                 r.id,
                 accounts[r.author_id],
                 r.kind.value,
-                ScanInput(item_id, r.text, r.urls, hashes),
+                ScanInput(
+                    item_id, r.text, r.urls, hashes, text_sha256=rows[len(stored)]["text_sha256"]
+                ),
             )
         )
         uow.log.record(

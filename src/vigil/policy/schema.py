@@ -47,6 +47,9 @@ class SignalKind(enum.StrEnum):
     URL = "url"
     DOMAIN = "domain"
     TERM = "term"
+    PDQ = "pdq"
+    TEXT = "text"
+    REGEX = "regex"
     NOTICE = "notice"
 
 

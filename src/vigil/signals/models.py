@@ -23,3 +23,7 @@ class Signal(Base):
     matched: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # The entry's source at match time (provenance survives later edits of the bank).
+    entry_source: Mapped[str | None] = mapped_column(String(200))
+    # PDQ only: Hamming distance between the item's hash and the entry.
+    distance: Mapped[int | None] = mapped_column(Integer)

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from vigil.banks.models import Bank
 from vigil.policy.engine import SignalFacts
 from vigil.policy.schema import SignalKind
-from vigil.signals.matchers import SignalDraft
+from vigil.signals.matchers import SignalDraft, Suppression
 from vigil.signals.models import Signal
 from vigil.unit_of_work import UnitOfWork
 
@@ -49,6 +49,8 @@ def record_signals(uow: UnitOfWork, drafts: Sequence[SignalDraft]) -> list[Recor
             "matched": d.matched,
             "reason": d.reason,
             "created_at": now,
+            "entry_source": d.entry.source if d.entry else None,
+            "distance": d.distance,
         }
         for d in drafts
     ]
@@ -59,20 +61,49 @@ def record_signals(uow: UnitOfWork, drafts: Sequence[SignalDraft]) -> list[Recor
     )
     recorded = []
     for signal_id, d in zip(ids, drafts, strict=True):
-        uow.log.record(
-            "signal.raised",
-            f"item:{d.item_id}",
-            {
-                "signal_id": signal_id,
-                "kind": d.kind,
-                "bank_id": d.entry.bank_id if d.entry else None,
-                "bank_entry_id": d.entry.entry_id if d.entry else None,
-                "notice_id": d.notice_id,
-                "reason": d.reason,
-            },
-        )
+        payload: dict[str, object] = {
+            "signal_id": signal_id,
+            "kind": d.kind,
+            "bank_id": d.entry.bank_id if d.entry else None,
+            "bank_entry_id": d.entry.entry_id if d.entry else None,
+            "notice_id": d.notice_id,
+            "reason": d.reason,
+        }
+        if d.entry is not None:
+            # Provenance as it stood at match time; the bank may change later.
+            payload["entry_source"] = d.entry.source
+            payload["external_id"] = d.entry.external_id
+            payload["tags"] = list(d.entry.tags)
+        if d.distance is not None:
+            payload["distance"] = d.distance
+        uow.log.record("signal.raised", f"item:{d.item_id}", payload)
         recorded.append(RecordedSignal(signal_id, d.item_id, facts_of(signal_id, d)))
     return recorded
+
+
+def record_suppressions(uow: UnitOfWork, suppressed: Sequence[Suppression]) -> None:
+    """Log each match that a known-benign entry withheld.
+
+    A withheld match is not evidence, so it is not a signal: it must not reach
+    the policy, keep the item's content under retention, or count as a match
+    anywhere. The audit log is where "why did nothing happen" lives: the event
+    names both entries (ids only, never content) and is hash-chained like the rest.
+    """
+    for s in suppressed:
+        uow.log.record(
+            "signal.suppressed",
+            f"item:{s.item_id}",
+            {
+                "kind": s.kind,
+                "bank_id": s.entry.bank_id,
+                "bank_entry_id": s.entry.entry_id,
+                "by_bank_id": s.by.bank_id,
+                "by_bank_entry_id": s.by.entry_id,
+                "where": s.where,
+                "distance": s.distance,
+                "reason": s.reason,
+            },
+        )
 
 
 def facts_of(signal_id: int, d: SignalDraft) -> SignalFacts:
