@@ -34,7 +34,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _vigil(db: str, *args: str) -> Result:
-    return runner.invoke(app, ["--db", db, *args])
+    return runner.invoke(app, ["--db", db, *args], env={"COLUMNS": "200"})
 
 
 def _entries(db: str, bank: str) -> list[BankEntry]:
@@ -171,9 +171,9 @@ def test_bank_list_shows_counts(db: str, tmp_path: Path) -> None:
     rows = {
         cells[0]: cells
         for line in r.stdout.splitlines()
-        if len(cells := [c.strip() for c in line.strip("│┃ ").split("│")]) == 6
+        if len(cells := [c.strip() for c in line.strip("│┃ ").split("│")]) == 9
     }
-    assert rows["terror"][1:] == ["sha256", "terrorism", "local", "3", "yes"]
-    assert rows["big"][4] == "1,205"
+    assert rows["terror"][1:6] == ["sha256", "terrorism", "local", "3 of 3", "yes"]
+    assert rows["big"][4] == "1,205 of 1,205"
     assert rows["big"][1] == "md5"
     assert _bank_names(db) == ["big", "terror"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tests.signals.test_matchers import media_item, pdq_near
+from tests.signals.test_bank_matching import media_item, pdq_near
 from tests.support.banks import events, load_index, make_bank
 from tests.support.spine import context, item, write_jsonl
 from vigil.banks.formats import RawEntry

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from tests.signals.test_matchers import media_item, pdq_near, text_item
+from tests.signals.test_bank_matching import media_item, pdq_near, text_item
 from tests.support.banks import events, load_index, make_bank
 from tests.support.spine import context, item, write_jsonl
 from vigil.audit.services import verify
