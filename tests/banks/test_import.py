@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
+from vigil import cli_support
 from vigil.banks.models import Bank, BankEntry
 from vigil.cli import app
 from vigil.db import make_engine
@@ -34,7 +35,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _vigil(db: str, *args: str) -> Result:
-    return runner.invoke(app, ["--db", db, *args], env={"COLUMNS": "200"})
+    return runner.invoke(app, ["--db", db, *args])
 
 
 def _entries(db: str, bank: str) -> list[BankEntry]:
@@ -155,7 +156,9 @@ def test_creating_without_category_fails(db: str, tmp_path: Path) -> None:
     assert _bank_names(db) == []
 
 
-def test_bank_list_shows_counts(db: str, tmp_path: Path) -> None:
+def test_bank_list_shows_counts(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A wide console so Rich does not abbreviate the cells this test reads.
+    monkeypatch.setattr(cli_support.console, "width", 200)
     _write_hash_list(tmp_path / "hashes.txt")
     md5s = [hashlib.md5(str(n).encode()).hexdigest() for n in range(1205)]  # noqa: S324
     (tmp_path / "md5.txt").write_text("\n".join(md5s) + "\n")
