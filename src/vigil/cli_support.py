@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -52,3 +54,14 @@ def state(ctx: typer.Context) -> AppState:
         obj = AppState()
         ctx.find_root().obj = obj
     return obj
+
+
+PolicyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        exists=True,
+        dir_okay=False,
+        help="Code-of-practice YAML (default: the shipped policy).",
+    ),
+]

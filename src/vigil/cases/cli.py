@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import typer
 from rich.panel import Panel
@@ -11,7 +10,7 @@ from rich.table import Table
 
 from vigil.cases.models import Outcome
 from vigil.cases.services import CaseError, decide, queue, view
-from vigil.cli_support import console, err_console, state
+from vigil.cli_support import PolicyFileOption, console, err_console, state
 from vigil.policy.schema import ActionKind
 from vigil.unit_of_work import unit_of_work
 
@@ -97,13 +96,7 @@ def decide_cmd(
         None, "--clause", help="Policy category the content violates (default: the case's)."
     ),
     note: str | None = typer.Option(None, "--note", help="Internal note, never shown to the user."),
-    policy_file: Path | None = typer.Option(
-        None,
-        "--policy",
-        exists=True,
-        dir_okay=False,
-        help="Code-of-practice YAML (default: shipped).",
-    ),
+    policy_file: PolicyFileOption = None,
 ) -> None:
     """Decide a case. A violating decision applies its actions and issues statements of reasons."""
     from vigil.policy.services import load_active

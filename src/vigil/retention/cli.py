@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
-from vigil.cli_support import console, state
+from vigil.cli_support import PolicyFileOption, console, state
 from vigil.retention.services import sweep
 from vigil.unit_of_work import unit_of_work
 
@@ -18,13 +16,7 @@ app = typer.Typer(
 @app.command("run")
 def run_cmd(
     ctx: typer.Context,
-    policy_file: Path | None = typer.Option(
-        None,
-        "--policy",
-        exists=True,
-        dir_okay=False,
-        help="Code-of-practice YAML (default: shipped).",
-    ),
+    policy_file: PolicyFileOption = None,
 ) -> None:
     """Drop the text and media of unmatched items whose retention period has passed."""
     from vigil.policy.services import load_active
