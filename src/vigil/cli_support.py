@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from vigil.config import default_db_url
 from vigil.db import make_engine, upgrade
+from vigil.db.engine import display_url
 from vigil.db.migrate import current_revision, head_revision
 
 console = Console()
@@ -44,8 +44,7 @@ class AppState:
         return self._engine
 
 
-def safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+safe_url = display_url
 
 
 def state(ctx: typer.Context) -> AppState:

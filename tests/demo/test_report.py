@@ -14,11 +14,11 @@ from vigil.actions.models import Action
 from vigil.audit.models import Event
 from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case
+from vigil.db.engine import display_url as hide_password
 from vigil.demo.report import (
     DemoSummary,
     bar_chart,
     collect_summary,
-    hide_password,
     render_report,
     summary_table,
 )

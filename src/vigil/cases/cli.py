@@ -12,6 +12,7 @@ from vigil.cases.models import Outcome
 from vigil.cases.services import CaseError, decide, queue, view
 from vigil.cli_support import PolicyFileOption, console, err_console, state
 from vigil.policy.schema import ActionKind
+from vigil.policy.services import load_active
 from vigil.unit_of_work import unit_of_work
 
 app = typer.Typer(help="Review cases: list the queue, open a case, decide.", no_args_is_help=True)
@@ -99,8 +100,6 @@ def decide_cmd(
     policy_file: PolicyFileOption = None,
 ) -> None:
     """Decide a case. A violating decision applies its actions and issues statements of reasons."""
-    from vigil.policy.services import load_active
-
     policy, _ = load_active(policy_file)
     try:
         with unit_of_work(state(ctx).engine()) as uow:

@@ -7,11 +7,13 @@ with a row lock on the chain head instead (see ``vigil.audit.services``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 WRITE_OPTION = "vigil_writer"
 
@@ -27,6 +29,14 @@ def normalise_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def display_url(url: str) -> str:
+    """The URL as it may be shown to people or logged: any password replaced by ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

@@ -44,6 +44,7 @@ def demo(
 
     Uses a fresh SQLite database in OUT unless --db is given.
     """
+    # Imported here so `vigil --help` and other commands do not load Pillow and the generator.
     from vigil.demo.generator import generate
     from vigil.demo.report import collect_summary, render_report, summary_table
     from vigil.demo.runner import import_banks

@@ -6,7 +6,6 @@ assets) so it can be opened from disk or attached to an e-mail as it is.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +14,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Select, func, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from vigil.actions.models import Action
@@ -24,6 +21,7 @@ from vigil.audit.models import Event
 from vigil.audit.services import verify
 from vigil.banks.models import Bank
 from vigil.cases.models import Case
+from vigil.db.engine import display_url as hide_password
 from vigil.items.models import Item, ScanState
 from vigil.policy.models import Verdict
 from vigil.signals.models import Signal
@@ -68,14 +66,6 @@ class DemoSummary:
     @property
     def actions(self) -> int:
         return sum(self.actions_by_kind.values())
-
-
-def hide_password(url: str) -> str:
-    """The URL as it may be shown to people: any password replaced by ``***``."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def _count(session: Session, stmt: Select[int]) -> int:

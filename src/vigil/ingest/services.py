@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from vigil.ingest.readers import Parsed, read_records
 from vigil.items.schemas import ItemRecord, NoticeRecord
 from vigil.pipeline import BatchOutcome, ScanContext, process_batch
+from vigil.policy import services as policy_services
 from vigil.unit_of_work import unit_of_work
 
 
@@ -110,8 +111,6 @@ def _reject(fh: TextIO, parsed: Parsed) -> None:
 
 def scan_context(engine: Engine, policy_path: Path | None) -> ScanContext:
     """Activate the policy (recording its version) and load the bank index."""
-    from vigil.policy import services as policy_services
-
     policy, source = policy_services.load_active(policy_path)
     with unit_of_work(engine) as uow:
         version = policy_services.activate(uow, policy, source)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from vigil.cli_support import PolicyFileOption, console, state
+from vigil.policy.services import load_active
 from vigil.retention.services import sweep
 from vigil.unit_of_work import unit_of_work
 
@@ -19,8 +20,6 @@ def run_cmd(
     policy_file: PolicyFileOption = None,
 ) -> None:
     """Drop the text and media of unmatched items whose retention period has passed."""
-    from vigil.policy.services import load_active
-
     policy, _ = load_active(policy_file)
     total = 0
     while True:
