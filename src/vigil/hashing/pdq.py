@@ -215,3 +215,48 @@ def hash_image_dihedral(data: bytes, *, max_side: int | None = DEFAULT_MAX_SIDE)
     """
     vectors, quality = pdqhash.compute_dihedral(_rgb_array(decode(data, max_side=max_side)))
     return [_from_vector(v, quality) for v in vectors]
+
+
+def _frequency_is_odd(index: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+    # Row and column i of PDQ's 16x16 DCT block hold frequency i + 1 (the DC term is skipped).
+    odd: npt.NDArray[np.bool_] = (index + 1) % 2 == 1
+    return odd
+
+
+_ROW, _COL = np.meshgrid(np.arange(16), np.arange(16), indexing="ij")
+_ODD_ROW, _ODD_COL = _frequency_is_odd(_ROW), _frequency_is_odd(_COL)
+# Per transform: transpose the block first?, then which coefficients change sign.
+_HASH_DOMAIN: Final[dict[str, tuple[bool, npt.NDArray[np.bool_]]]] = {
+    "original": (False, np.zeros((16, 16), dtype=bool)),
+    "rotate90": (True, _ODD_ROW),
+    "rotate180": (False, _ODD_ROW ^ _ODD_COL),
+    "rotate270": (True, _ODD_COL),
+    "flipx": (False, _ODD_ROW),
+    "flipy": (False, _ODD_COL),
+    "flip_plus1": (True, np.zeros((16, 16), dtype=bool)),
+    "flip_minus1": (True, _ODD_ROW ^ _ODD_COL),
+}
+
+
+def dihedral_from_hash(bits: bytes) -> list[bytes]:
+    """Estimate the 8 dihedral hashes (``DIHEDRAL_ORDER``) from a hash alone, without the image.
+
+    For platforms that send only hashes. Mirroring an image negates the DCT
+    coefficients of odd frequency along that axis and a transpose transposes
+    the block, so each hash bit either moves, flips, or both. The estimate is
+    not exact because the median threshold moves when coefficients change sign:
+    on the reference images it is 0 bits off for the transposes and about 7-11
+    bits (at most 28) for the others, so rotated copies still match within
+    PDQ's threshold of 31 in most cases. With the image, use ``hash_image_dihedral``.
+    """
+    to_hex(bits)  # validates the length
+    vector = np.unpackbits(np.frombuffer(bits, dtype=np.uint8))
+    # The hash's first bit is the block's last coefficient (C++ word order, printed high first).
+    block = vector[::-1].reshape(16, 16)
+    out: list[bytes] = []
+    for name in DIHEDRAL_ORDER:
+        transpose, negate = _HASH_DOMAIN[name]
+        moved = block.T if transpose else block
+        flipped = np.where(negate, 1 - moved, moved).astype(np.uint8)
+        out.append(np.packbits(flipped.reshape(256)[::-1]).tobytes())
+    return out

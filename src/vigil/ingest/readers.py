@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from vigil.items.schemas import ItemRecord, NoticeRecord
 
 Record = ItemRecord | NoticeRecord
-_MEDIA_COLUMNS = ("url", "data_b64", "md5", "sha256", "mime")
+_MEDIA_COLUMNS = ("url", "data_b64", "md5", "sha256", "pdq", "pdq_quality", "mime")
 
 
 @dataclass(frozen=True)

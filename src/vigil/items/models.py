@@ -70,7 +70,7 @@ class Item(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     text: Mapped[str | None] = mapped_column(Text)
     urls: Mapped[list[Any] | None] = mapped_column(JSON)
-    text_sha256: Mapped[str | None] = mapped_column(String(64))
+    text_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), default=ItemStatus.VISIBLE.value)
     scan_state: Mapped[str] = mapped_column(String(16), default=ScanState.PENDING.value, index=True)
     scanned_at: Mapped[datetime | None]
@@ -96,6 +96,11 @@ class Media(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Perceptual hash (64 hex digits) and its quality; kept, like md5/sha256, when content is dropped.
+    pdq: Mapped[str | None] = mapped_column(String(64))
+    pdq_quality: Mapped[int | None] = mapped_column(Integer)
+    # The seven other rotations and mirrors, computed from the image (DIHEDRAL_ORDER[1:]).
+    pdq_variants: Mapped[list[Any] | None] = mapped_column(JSON)
 
     item: Mapped[Item] = relationship(back_populates="media")
 

@@ -18,11 +18,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     field_validator,
     model_validator,
 )
 
+from vigil.hashing.pdq import MIN_QUALITY as MIN_PDQ_QUALITY
+from vigil.hashing.pdq import ImageError, hash_image_dihedral
+from vigil.hashing.pdq import usable as pdq_usable
 from vigil.items.models import ItemKind
 
 PlatformId = Annotated[
@@ -30,6 +34,7 @@ PlatformId = Annotated[
 ]
 Md5 = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[0-9a-fA-F]{32}$")]
 Sha256 = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
+PdqHex = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
 Country = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 Language = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[A-Za-z]{2}$")]
 Url = Annotated[
@@ -57,18 +62,30 @@ class _Record(BaseModel):
 
 
 class MediaRecord(_Record):
-    """Media by URL, by bytes (base64), or only by hashes when the platform keeps the file."""
+    """Media by URL, by bytes (base64), or only by hashes when the platform keeps the file.
+
+    With the bytes of an image, Vigil computes its PDQ hash and the hashes of its
+    seven rotations and mirrors itself. A platform that sends only hashes may
+    send ``pdq`` (with ``pdq_quality`` when it has it). Hashes below PDQ quality
+    50 are dropped: flat images match too much to be evidence.
+    """
 
     url: Url | None = None
     data_b64: Annotated[str | None, AfterValidator(_decode_b64)] = None
     md5: Md5 | None = None
     sha256: Sha256 | None = None
+    pdq: PdqHex | None = None
+    pdq_quality: int | None = Field(default=None, ge=0, le=100)
     mime: str | None = Field(default=None, max_length=100)
+    # The other seven dihedral hashes, in DIHEDRAL_ORDER[1:], when computed from the image.
+    _pdq_variants: tuple[str, ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _something_to_match(self) -> MediaRecord:
-        if not (self.url or self.data_b64 or self.md5 or self.sha256):
-            raise ValueError("media needs at least one of url, data_b64, md5, sha256")
+        if not (self.url or self.data_b64 or self.md5 or self.sha256 or self.pdq):
+            raise ValueError("media needs at least one of url, data_b64, md5, sha256, pdq")
+        if self.pdq_quality is not None and self.pdq is None:
+            raise ValueError("pdq_quality given without pdq")
         if self.data_b64 is not None:
             raw = base64.b64decode(self.data_b64)
             md5, sha = hashlib.md5(raw).hexdigest(), hashlib.sha256(raw).hexdigest()  # noqa: S324
@@ -77,7 +94,31 @@ class MediaRecord(_Record):
             if self.sha256 and self.sha256 != sha:
                 raise ValueError("sha256 does not match the media bytes")
             self.md5, self.sha256 = md5, sha
+            self._hash_image(raw)
+        if self.pdq_quality is not None and self.pdq_quality < MIN_PDQ_QUALITY:
+            self.pdq, self.pdq_quality = None, None
         return self
+
+    def _hash_image(self, raw: bytes) -> None:
+        """PDQ from the bytes themselves; a hash the platform sent is replaced by it.
+
+        Bytes that do not decode as an image (whatever their mime type says) get
+        no PDQ hash but are still ingested: their MD5 and SHA-256 can match.
+        """
+        try:
+            hashes = hash_image_dihedral(raw)
+        except ImageError:
+            return
+        original = hashes[0]
+        if pdq_usable(original):
+            self.pdq, self.pdq_quality = original.hex, original.quality
+            self._pdq_variants = tuple(h.hex for h in hashes[1:])
+        else:
+            self.pdq, self.pdq_quality = None, None
+
+    @property
+    def pdq_variants(self) -> tuple[str, ...]:
+        return self._pdq_variants
 
     @property
     def data(self) -> bytes | None:

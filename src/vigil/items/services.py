@@ -144,9 +144,12 @@ def store_items(uow: UnitOfWork, records: Sequence[ItemRecord]) -> tuple[list[St
                     "sha256": m.sha256,
                     "size": len(data) if data is not None else None,
                     "data": data,
+                    "pdq": m.pdq,
+                    "pdq_quality": m.pdq_quality,
+                    "pdq_variants": list(m.pdq_variants) or None,
                 }
             )
-            hashes.append(MediaHashes(position, m.md5, m.sha256))
+            hashes.append(MediaHashes(position, m.md5, m.sha256, m.pdq, m.pdq_variants))
         stored.append(
             StoredItem(
                 item_id,
@@ -167,6 +170,7 @@ def store_items(uow: UnitOfWork, records: Sequence[ItemRecord]) -> tuple[list[St
                 "account_id": accounts[r.author_id],
                 "text_sha256": rows[len(stored) - 1]["text_sha256"],
                 "media_sha256": [m.sha256 for m in r.media],
+                "media_pdq": [m.pdq for m in r.media],
             },
         )
     if media_rows:

@@ -45,6 +45,9 @@ class MediaHashes:
     md5: str | None
     sha256: str | None
     pdq: str | None = None
+    # The other seven dihedral hashes (DIHEDRAL_ORDER[1:]) when known from the image itself;
+    # otherwise banks that match transforms estimate them from ``pdq``.
+    pdq_variants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from vigil.banks.models import DEFAULT_PDQ_THRESHOLD, Bank, BankEntry
 from vigil.banks.normalize import normalise_text, text_digest
+from vigil.hashing.pdq import DIHEDRAL_ORDER, dihedral_from_hash
 from vigil.signals.drafts import (
     BankSettings,
     EntryRef,
@@ -54,6 +55,7 @@ class BankIndex:
     patterns: RegexMatcher | None = None
     pdq: PdqMatcher | None = None
     pdq_radius: int = 0
+    pdq_transforms: bool = False  # some PDQ bank also matches rotations and mirrors
     pdq_values: dict[int, str] = field(default_factory=dict)
     entries: int = 0
 
@@ -110,9 +112,9 @@ class BankIndex:
         # One row per distinct hash; the matcher answers with the first entry id holding it.
         self.pdq_values = {refs[0].entry_id: value for value, refs in values.items()}
         self.pdq = builder(list(self.pdq_values), [pdq_bytes(v) for v in self.pdq_values.values()])
-        self.pdq_radius = max(
-            b.threshold or DEFAULT_PDQ_THRESHOLD for b in self.banks.values() if b.kind == "pdq"
-        )
+        pdq_banks = [b for b in self.banks.values() if b.kind == "pdq"]
+        self.pdq_radius = max(b.threshold or DEFAULT_PDQ_THRESHOLD for b in pdq_banks)
+        self.pdq_transforms = any(b.match_transforms for b in pdq_banks)
 
     def match(self, item: ScanInput) -> list[SignalDraft]:
         return self.scan(item).signals
@@ -128,7 +130,7 @@ class BankIndex:
                 if refs:
                     self._decide(result, gate, item.item_id, kind, value or "", refs, where)
             if media.pdq and self.pdq is not None:
-                self._match_pdq(result, gate, item.item_id, media.pdq, where)
+                self._match_pdq(result, gate, item.item_id, media, where)
         text_bank = self.by_kind.get("text")
         if text_bank and (
             digest := item.text_sha256 or (text_digest(item.text) if item.text else None)
@@ -170,37 +172,66 @@ class BankIndex:
                 SignalDraft(item_id, kind, value, f"{label} equals {ref.label}", ref)
             )
 
+    def _pdq_queries(self, media: MediaHashes) -> list[tuple[str, bytes]]:
+        """The hashes to look up for one media file, each named by its orientation.
+
+        Always the hash itself; with any bank matching rotations and mirrors, also
+        the seven other orientations: computed from the image when Vigil had it,
+        estimated from the hash when the platform sent only the hash.
+        """
+        assert media.pdq is not None
+        try:
+            original = pdq_bytes(media.pdq)
+        except ValueError:
+            return []
+        queries = [("original", original)]
+        if self.pdq_transforms:
+            if len(media.pdq_variants) == len(DIHEDRAL_ORDER) - 1:
+                variants = [pdq_bytes(v) for v in media.pdq_variants]
+            else:
+                variants = dihedral_from_hash(original)[1:]
+            queries += list(zip(DIHEDRAL_ORDER[1:], variants, strict=True))
+        return queries
+
     def _match_pdq(
-        self, result: ScanResult, gate: Gate, item_id: int, pdq_hex: str, where: str
+        self, result: ScanResult, gate: Gate, item_id: int, media: MediaHashes, where: str
     ) -> None:
         assert self.pdq is not None
-        try:
-            query = pdq_bytes(pdq_hex)
-        except ValueError:
-            return
-        positive: list[tuple[EntryRef, int]] = []
-        negative: list[tuple[EntryRef, int]] = []
-        for entry_id, distance in self.pdq.match(query, self.pdq_radius):
-            refs = self.by_kind["pdq"][self.pdq_values[entry_id]]
-            for ref in refs:
-                bank = self.banks[ref.bank_id]
-                if distance > (bank.threshold or DEFAULT_PDQ_THRESHOLD) or not gate.admits(ref):
-                    continue
-                (negative if bank.negative else positive).append((ref, distance))
-        nearest_benign = min(negative, key=lambda hit: hit[1], default=None)
-        for ref, distance in sorted(positive, key=lambda hit: (hit[1], hit[0].entry_id)):
+        assert media.pdq is not None
+        # Nearest orientation per entry; only banks that match transforms see the others.
+        best: dict[int, tuple[int, str, EntryRef]] = {}
+        for orientation, query in self._pdq_queries(media):
+            for entry_id, distance in self.pdq.match(query, self.pdq_radius):
+                for ref in self.by_kind["pdq"][self.pdq_values[entry_id]]:
+                    bank = self.banks[ref.bank_id]
+                    if orientation != "original" and not bank.match_transforms:
+                        continue
+                    if distance > (bank.threshold or DEFAULT_PDQ_THRESHOLD):
+                        continue
+                    seen = best.get(ref.entry_id)
+                    if seen is None or distance < seen[0]:
+                        best[ref.entry_id] = (distance, orientation, ref)
+        positive: list[tuple[int, str, EntryRef]] = []
+        negative: list[tuple[int, str, EntryRef]] = []
+        for hit in best.values():
+            if gate.admits(hit[2]):
+                (negative if self.banks[hit[2].bank_id].negative else positive).append(hit)
+        nearest_benign = min(negative, key=lambda hit: hit[0], default=None)
+        for distance, orientation, ref in sorted(positive, key=lambda h: (h[0], h[2].entry_id)):
             if nearest_benign is not None:
                 result.suppressed.append(
-                    Suppression(item_id, "pdq", ref, nearest_benign[0], where, distance)
+                    Suppression(item_id, "pdq", ref, nearest_benign[2], where, distance)
                 )
                 continue
             threshold = self.banks[ref.bank_id].threshold
+            seen_as = "" if orientation == "original" else f" ({orientation})"
             result.signals.append(
                 SignalDraft(
                     item_id,
                     "pdq",
-                    pdq_hex,
-                    f"PDQ of {where} is {distance} bits from {ref.label} (threshold {threshold})",
+                    media.pdq,
+                    f"PDQ of {where}{seen_as} is {distance} bits from {ref.label} "
+                    f"(threshold {threshold})",
                     ref,
                     distance=distance,
                 )
