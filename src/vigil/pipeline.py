@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from vigil.actions.services import apply_action
@@ -22,6 +23,7 @@ from vigil.policy.engine import SignalFacts, evaluate
 from vigil.policy.models import Verdict
 from vigil.policy.schema import Policy
 from vigil.signals.matchers import BankIndex, SignalDraft, Suppression
+from vigil.signals.refresh import IndexRefresher, IndexUpdater, chain_position
 from vigil.signals.services import (
     notice_draft,
     record_signals,
@@ -33,15 +35,25 @@ from vigil.unit_of_work import UnitOfWork
 
 @dataclass(frozen=True)
 class ScanContext:
-    """What a scan run holds fixed: the policy version and the bank index."""
+    """What a scan run holds fixed: the policy version, and the bank index it starts from.
+
+    ``index_seq`` is the audit log's position read just before the index was
+    loaded: a refresher (``vigil.signals.refresh``) applies bank changes after it.
+    """
 
     policy: Policy
     policy_version_id: int
     index: BankIndex
+    index_seq: int = 0
 
     @classmethod
     def load(cls, session: Session, policy: Policy, policy_version_id: int) -> ScanContext:
-        return cls(policy, policy_version_id, BankIndex.load(session))
+        position = chain_position(session)
+        return cls(policy, policy_version_id, BankIndex.load(session), position)
+
+    def refresher(self, engine: Engine, interval: float) -> IndexRefresher:
+        """A background thread that keeps ``index`` current with bank changes."""
+        return IndexRefresher(engine, IndexUpdater(self.index, self.index_seq), interval)
 
 
 @dataclass

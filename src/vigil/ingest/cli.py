@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from vigil.cli_support import console, state
 from vigil.ingest.services import IngestSummary, ingest_file, scan_context
+from vigil.signals.refresh import DEFAULT_REFRESH_SECONDS
 
 
 def summary_table(summary: IngestSummary) -> Table:
@@ -50,6 +52,13 @@ def ingest(
         None, "--rejects", help="Where to write rejected lines (default: FILE.rejects.jsonl)."
     ),
     batch_size: int = typer.Option(1000, min=1, max=100_000, help="Records per transaction."),
+    refresh_seconds: float = typer.Option(
+        DEFAULT_REFRESH_SECONDS,
+        "--refresh-seconds",
+        min=0.0,
+        max=60.0,
+        help="How often bank changes made during the run reach its index (0: never).",
+    ),
 ) -> None:
     """Ingest and scan a JSONL or CSV file of items and notices.
 
@@ -58,17 +67,22 @@ def ingest(
     nothing keep only their ids and hashes (unless the policy's retention says otherwise).
 
     Malformed lines go to the rejects file with their line number and reason; the run goes on.
-    Running the same file again stores nothing twice.
+    Running the same file again stores nothing twice. Entries imported or withdrawn while
+    the run goes on reach its bank index within --refresh-seconds.
     """
     engine = state(ctx).engine()
     scan = scan_context(engine, policy)
-    with Progress(
-        TextColumn("[bold]ingest"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    ) as progress:
+    refresher = scan.refresher(engine, refresh_seconds) if refresh_seconds > 0 else None
+    with (
+        refresher if refresher is not None else nullcontext(),
+        Progress(
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress,
+    ):
         task = progress.add_task("ingest", total=file.stat().st_size)
         summary = ingest_file(
             engine,

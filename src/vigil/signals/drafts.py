@@ -37,6 +37,8 @@ class BankSettings:
     threshold: int | None
     # PDQ: also match rotated and mirrored copies (their hashes come with the item).
     match_transforms: bool = False
+    category: str = ""
+    enabled: bool = True
 
 
 @dataclass(frozen=True)

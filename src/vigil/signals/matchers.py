@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,7 +33,12 @@ from vigil.signals.drafts import (
     SignalDraft,
     Suppression,
 )
-from vigil.signals.pdq_matching import PdqMatcher, PdqMatcherBuilder, pdq_bytes
+from vigil.signals.pdq_matching import (
+    PdqMatcher,
+    PdqMatcherBuilder,
+    UpdatablePdqMatcher,
+    pdq_bytes,
+)
 from vigil.signals.text_matchers import RegexMatcher, Span, TermMatcher
 from vigil.signals.url_matching import match_urls
 
@@ -56,12 +62,15 @@ class BankIndex:
     pdq: PdqMatcher | None = None
     pdq_radius: int = 0
     pdq_transforms: bool = False  # some PDQ bank also matches rotations and mirrors
+    # Matcher id -> hash, and hash -> matcher id: one matcher row per distinct hash.
     pdq_values: dict[int, str] = field(default_factory=dict)
+    pdq_rows: dict[str, int] = field(default_factory=dict)
+    pdq_builder: PdqMatcherBuilder | None = None
     entries: int = 0
 
     @classmethod
     def load(cls, session: Session, pdq_builder: PdqMatcherBuilder | None = None) -> BankIndex:
-        index = cls()
+        index = cls(pdq_builder=pdq_builder)
         rows = session.execute(
             select(
                 Bank.id,
@@ -88,7 +97,14 @@ class BankIndex:
                 if kind == "pdq" and threshold is None:
                     threshold = DEFAULT_PDQ_THRESHOLD
                 index.banks[bank_id] = BankSettings(
-                    bank_id, name, kind, bool(negative), float(rollout), threshold, bool(turns)
+                    bank_id,
+                    name,
+                    kind,
+                    bool(negative),
+                    float(rollout),
+                    threshold,
+                    bool(turns),
+                    category=category,
                 )
             ref = EntryRef(
                 bank_id, name, category, entry_id, external_id, source, tuple(tags or ())
@@ -100,21 +116,54 @@ class BankIndex:
         if index.by_kind.get("regex"):
             index.patterns = RegexMatcher(index.by_kind["regex"])
         if index.by_kind.get("pdq"):
-            index._build_pdq(pdq_builder)
+            index._build_pdq()
         return index
 
-    def _build_pdq(self, builder: PdqMatcherBuilder | None) -> None:
-        if builder is None:
-            from vigil.signals.pdq_bruteforce import BruteForcePdqMatcher
+    def _builder(self) -> PdqMatcherBuilder:
+        if self.pdq_builder is not None:
+            return self.pdq_builder
+        from vigil.signals.pdq_bruteforce import BruteForcePdqMatcher
 
-            builder = BruteForcePdqMatcher.build
+        return BruteForcePdqMatcher.build
+
+    def _build_pdq(self) -> None:
         values = self.by_kind["pdq"]
         # One row per distinct hash; the matcher answers with the first entry id holding it.
         self.pdq_values = {refs[0].entry_id: value for value, refs in values.items()}
-        self.pdq = builder(list(self.pdq_values), [pdq_bytes(v) for v in self.pdq_values.values()])
-        pdq_banks = [b for b in self.banks.values() if b.kind == "pdq"]
-        self.pdq_radius = max(b.threshold or DEFAULT_PDQ_THRESHOLD for b in pdq_banks)
+        self.pdq_rows = {value: row for row, value in self.pdq_values.items()}
+        hashes = [pdq_bytes(v) for v in self.pdq_values.values()]
+        self.pdq = self._builder()(list(self.pdq_values), hashes)
+        self.update_pdq_settings()
+
+    def update_pdq_settings(self) -> None:
+        """The look-up radius is the widest PDQ bank threshold; each bank's own applies after."""
+        pdq_banks = [b for b in self.banks.values() if b.kind == "pdq" and b.enabled]
+        self.pdq_radius = max((b.threshold or DEFAULT_PDQ_THRESHOLD for b in pdq_banks), default=0)
         self.pdq_transforms = any(b.match_transforms for b in pdq_banks)
+
+    def add_pdq(self, rows: Sequence[tuple[int, str]]) -> None:
+        """New distinct hashes, each under the id of the first entry that holds it."""
+        fresh = [(row, value) for row, value in rows if value not in self.pdq_rows]
+        if not fresh:
+            return
+        for row, value in fresh:
+            self.pdq_values[row] = value
+            self.pdq_rows[value] = row
+        ids, hashes = [r for r, _ in fresh], [pdq_bytes(v) for _, v in fresh]
+        if self.pdq is None:
+            self.pdq = self._builder()(ids, hashes)
+        else:
+            updatable = cast(UpdatablePdqMatcher, self.pdq)
+            updatable.add(ids, hashes)
+        self.update_pdq_settings()
+
+    def remove_pdq(self, values: Sequence[str]) -> None:
+        """Hashes no enabled entry holds any more: withdrawn from the matcher, not rebuilt."""
+        rows = [self.pdq_rows.pop(v) for v in values if v in self.pdq_rows]
+        if rows and self.pdq is not None:
+            cast(UpdatablePdqMatcher, self.pdq).disable(rows)
+        for row in rows:
+            self.pdq_values.pop(row, None)
 
     def match(self, item: ScanInput) -> list[SignalDraft]:
         return self.scan(item).signals
@@ -202,7 +251,9 @@ class BankIndex:
         best: dict[int, tuple[int, str, EntryRef]] = {}
         for orientation, query in self._pdq_queries(media):
             for entry_id, distance in self.pdq.match(query, self.pdq_radius):
-                for ref in self.by_kind["pdq"][self.pdq_values[entry_id]]:
+                # ``get``: an entry withdrawn by a refresh in another thread simply drops out.
+                value = self.pdq_values.get(entry_id)
+                for ref in self.by_kind["pdq"].get(value or "", ()):
                     bank = self.banks[ref.bank_id]
                     if orientation != "original" and not bank.match_transforms:
                         continue
@@ -254,7 +305,7 @@ class BankIndex:
         benign: list[tuple[Span, EntryRef]] = []
         positives: list[tuple[str, list[EntryRef]]] = []
         for value, spans in found.items():
-            positive, negative = gate.split(bank[value])
+            positive, negative = gate.split(bank.get(value, []))
             if negative:
                 benign += [(span, negative[0]) for span in spans]
             if positive:

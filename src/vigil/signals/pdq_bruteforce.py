@@ -16,9 +16,14 @@ from vigil.signals.pdq_matching import PDQ_BYTES
 
 
 class BruteForcePdqMatcher:
+    """Also the oracle the tests compare faster indexes with.
+
+    Updates build new arrays and swap them in as one tuple, so a ``match`` running
+    in another thread sees either the old entries or the new ones, never a mix.
+    """
+
     def __init__(self, ids: npt.NDArray[np.int64], words: npt.NDArray[np.uint64]) -> None:
-        self._ids = ids
-        self._words = words
+        self._state = (ids, words)
 
     @classmethod
     def build(cls, ids: Sequence[int], hashes: Sequence[bytes]) -> BruteForcePdqMatcher:
@@ -26,16 +31,30 @@ class BruteForcePdqMatcher:
             raise ValueError("one id per hash")
         if any(len(h) != PDQ_BYTES for h in hashes):
             raise ValueError(f"every PDQ hash has {PDQ_BYTES} bytes")
-        words = np.frombuffer(b"".join(hashes), dtype=np.uint64).reshape(len(hashes), 4)
+        words = np.frombuffer(b"".join(hashes), dtype=np.uint64).reshape(len(hashes), 4).copy()
         return cls(np.asarray(ids, dtype=np.int64), words)
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._state[0])
+
+    def add(self, ids: Sequence[int], hashes: Sequence[bytes]) -> None:
+        more = BruteForcePdqMatcher.build(ids, hashes)
+        old_ids, old_words = self._state
+        self._state = (
+            np.concatenate([old_ids, more._state[0]]),
+            np.concatenate([old_words, more._state[1]]),
+        )
+
+    def disable(self, ids: Sequence[int]) -> None:
+        old_ids, old_words = self._state
+        keep = ~np.isin(old_ids, np.asarray(ids, dtype=np.int64))
+        self._state = (old_ids[keep], old_words[keep])
 
     def match(self, hash_bytes: bytes, radius: int) -> list[tuple[int, int]]:
-        if len(self._ids) == 0:
+        ids, words = self._state
+        if len(ids) == 0:
             return []
         query = np.frombuffer(hash_bytes, dtype=np.uint64)
-        distances = np.bitwise_count(self._words ^ query).sum(axis=1, dtype=np.int64)
+        distances = np.bitwise_count(words ^ query).sum(axis=1, dtype=np.int64)
         hits = np.flatnonzero(distances <= radius)
-        return [(int(self._ids[i]), int(distances[i])) for i in hits]
+        return [(int(ids[i]), int(distances[i])) for i in hits]

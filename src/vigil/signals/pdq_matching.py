@@ -20,6 +20,14 @@ class PdqMatcher(Protocol):
         ...
 
 
+class UpdatablePdqMatcher(PdqMatcher, Protocol):
+    """A matcher that takes added and withdrawn entries while others keep matching."""
+
+    def add(self, ids: Sequence[int], hashes: Sequence[bytes]) -> None: ...
+
+    def disable(self, ids: Sequence[int]) -> None: ...
+
+
 # Builds a matcher from entry ids and their 32-byte hashes, in the same order.
 PdqMatcherBuilder = Callable[[Sequence[int], Sequence[bytes]], PdqMatcher]
 
