@@ -180,3 +180,27 @@ def test_csv_with_byte_order_mark(engine: Engine, tmp_path: Path) -> None:
     summary = ingest_file(engine, p, context(engine))
     assert summary.rejected == 0, summary.outcome.rejected
     assert summary.outcome.stored == 2
+
+
+def test_pdq_only_media_columns_match_a_pdq_bank(engine: Engine, tmp_path: Path) -> None:
+    banked = "f8f8f0cce0f4e84d0e370a22028f67f0b36e2ed596623e1d33e6339c4e9c9b22"
+    near = f"{int(banked, 16) ^ 0b111:064x}"  # three bits away
+    add_bank(engine, tmp_path, "terror-pdq", "pdq", "terrorism", [banked])
+    p = tmp_path / "pdq.csv"
+    p.write_text(
+        "id,kind,author_id,created_at,media_pdq,media_pdq_quality\n"
+        f"near,post,acct-1,{BASE_TIME},{near.upper()},88\n"
+        f"flat,post,acct-1,{BASE_TIME},{banked},12\n"
+        f"bad,post,acct-1,{BASE_TIME},{banked[:-1]},88\n",
+        encoding="utf-8",
+    )
+    summary = ingest_file(engine, p, context(engine))
+    assert summary.outcome.stored == 2
+    assert summary.outcome.signals == 1  # the flat one's hash is below quality 50
+    assert "media.0.pdq" in _rejects(summary.rejects_path)[4]
+    with Session(engine) as s:
+        rows = s.execute(
+            select(Item.platform_item_id, Media.pdq).join(Media, Media.item_id == Item.id)
+        )
+        pdqs = {pid: pdq for pid, pdq in rows}
+    assert pdqs == {"near": near, "flat": None}
