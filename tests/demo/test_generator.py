@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from vigil.banks.models import BankKind
 from vigil.demo.generator import EU_EEA, MARKER, BankSpec, DemoFiles, generate
+from vigil.hashing.pdq import dihedral_from_hash
 from vigil.items.schemas import ItemRecord, NoticeRecord
 
 CATEGORIES = {
@@ -56,7 +57,25 @@ def _values(spec: BankSpec) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
+def _within_pdq_threshold(record: ItemRecord, values: set[str]) -> bool:
+    """Any orientation of any media file within 31 bits of a banked hash (brute force)."""
+    banked = [int(v, 16) for v in values]
+    for m in record.media:
+        if m.pdq is None:
+            continue
+        if m.pdq_variants:
+            orientations = [m.pdq, *m.pdq_variants]
+        else:
+            orientations = [h.hex() for h in dihedral_from_hash(bytes.fromhex(m.pdq))]
+        for hex_hash in orientations:
+            if any((int(hex_hash, 16) ^ b).bit_count() <= 31 for b in banked):
+                return True
+    return False
+
+
 def _matches(record: ItemRecord, spec: BankSpec, values: set[str]) -> bool:
+    if spec.kind is BankKind.PDQ:
+        return _within_pdq_threshold(record, values)
     if spec.kind is BankKind.SHA256:
         return any(m.sha256 in values for m in record.media)
     if spec.kind is BankKind.MD5:
@@ -156,17 +175,15 @@ def test_planted_text_is_marked_synthetic(demo: DemoFiles, records: list[ItemRec
 
 
 def test_bank_files_parse(demo: DemoFiles) -> None:
-    # The demo plants exact-list kinds only; PDQ, exact-text and pattern banks are tested apart.
-    assert {s.kind for s in demo.banks} == set(BankKind) - {
-        BankKind.PDQ,
-        BankKind.TEXT,
-        BankKind.REGEX,
-    }
+    # Exact-text and pattern banks are tested apart.
+    assert {s.kind for s in demo.banks} == set(BankKind) - {BankKind.TEXT, BankKind.REGEX}
     assert {s.category for s in demo.banks} == CATEGORIES
-    assert len({s.name for s in demo.banks}) == len(demo.banks) == 8
+    assert len({s.name for s in demo.banks}) == len(demo.banks) == 9
+    assert [s.name for s in demo.banks if s.transforms] == ["demo-terrorism-pdq"]
     shapes = {
         BankKind.SHA256: r"[0-9a-f]{64}",
         BankKind.MD5: r"[0-9a-f]{32}",
+        BankKind.PDQ: r"[0-9a-f]{64}",
         BankKind.URL: r"https?://\S+",
         BankKind.DOMAIN: r"[a-z0-9.-]+\.[a-z]+",
         BankKind.TERM: r"[a-z][a-z ]+",

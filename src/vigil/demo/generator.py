@@ -23,6 +23,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from vigil.banks.models import BankKind
+from vigil.hashing.pdq import hash_image
 
 MARKER = "[SYNTHETIC TEST CONTENT]"
 BASE_TIME = datetime(2026, 10, 1, tzinfo=UTC)
@@ -98,6 +99,7 @@ class BankSpec:
     category: str
     source: str
     description: str
+    transforms: bool = False  # PDQ: also match rotated and mirrored copies
 
 
 @dataclass(frozen=True)
@@ -124,10 +126,12 @@ class _BankDef:
     category: str
     rate: float  # share of items planted to match this bank
     description: str
+    transforms: bool = False
 
 
 BANKS = (
     _BankDef("terrorism-hashes.txt", "demo-terrorism-hashes", BankKind.SHA256, "terrorism", 0.002, "SHA-256 of benign stand-in images"),
+    _BankDef("terrorism-pdq.txt", "demo-terrorism-pdq", BankKind.PDQ, "terrorism", 0.0012, "PDQ of synthetic posters; copies come re-encoded, resized, rotated or mirrored", transforms=True),
     _BankDef("csam-standin-md5.csv", "demo-csam-standin-md5", BankKind.MD5, "child_sexual_exploitation", 0.0012, "MD5 of benign stand-in images; no abuse material"),
     _BankDef("propaganda-urls.txt", "demo-propaganda-urls", BankKind.URL, "terrorism", 0.002, "URLs of a fictional movement's pamphlets"),
     _BankDef("spam-domains.txt", "demo-spam-domains", BankKind.DOMAIN, "spam", 0.003, "Reserved .example spam domains"),
@@ -182,6 +186,46 @@ def _image(rng: random.Random) -> _Image:
     return _Image(data, md5, hashlib.sha256(data).hexdigest())
 
 
+def _poster(rng: random.Random) -> Image.Image:
+    """A 384x384 synthetic poster: a gradient and shapes, detailed enough for PDQ.
+
+    Below about 300 px, PDQ's box filters are too short to hash a rotated copy
+    like the original (20-30 bits apart); at 384 px copies stay within 10 bits.
+    """
+    size = 384
+    img = Image.linear_gradient("L").resize((size, size)).convert("RGB")
+    draw = ImageDraw.Draw(img)
+    for _ in range(rng.randint(5, 9)):
+        x0, y0 = rng.randrange(320), rng.randrange(320)
+        box = (x0, y0, x0 + rng.randrange(40, 190), y0 + rng.randrange(40, 190))
+        fill = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=fill)
+    return img
+
+
+def _poster_copy(rng: random.Random, poster: Image.Image) -> dict[str, Any]:
+    """A re-shared copy of a banked poster: re-encoded, resized, rotated or mirrored.
+
+    Half travel as JPEG bytes (Vigil hashes them), half as the platform's own PDQ
+    hash only, the way a platform that keeps its files would send them.
+    """
+    variant = rng.choice(["jpeg", "smaller", "rotated", "mirrored"])
+    img = {
+        "jpeg": poster,
+        "smaller": poster.resize((300, 300)),
+        "rotated": poster.transpose(Image.Transpose.ROTATE_90),
+        "mirrored": poster.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+    }[variant]
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=rng.choice([60, 75, 90]))
+    data = buf.getvalue()
+    if rng.random() < 0.5:
+        return {"data_b64": base64.b64encode(data).decode("ascii"), "mime": "image/jpeg"}
+    pdq = hash_image(data)
+    url = f"https://media.example.com/img/{hashlib.sha256(data).hexdigest()[:24]}.jpg"
+    return {"url": url, "pdq": pdq.hex, "pdq_quality": pdq.quality, "mime": "image/jpeg"}
+
+
 def _media(rng: random.Random, image: _Image) -> dict[str, str]:
     """Half the media travel as bytes, the other half as URL plus hashes only."""
     if rng.random() < 0.5:
@@ -214,9 +258,16 @@ def _benign_text(rng: random.Random, language: str, topic: str) -> str:
 
 
 def _planted(
-    rng: random.Random, bank: str, images: dict[str, list[_Image]], victim: str
+    rng: random.Random,
+    bank: str,
+    images: dict[str, list[_Image]],
+    posters: list[Image.Image],
+    victim: str,
 ) -> dict[str, Any]:
     """Text, URLs and media of one planted item that matches exactly one bank."""
+    if bank == "demo-terrorism-pdq":
+        copy = _poster_copy(rng, rng.choice(posters[:8]))
+        return {"text": f"{MARKER} a poster of a fictional movement", "media": [copy]}
     if bank in images:
         image = rng.choice(images[bank][:8])  # the rest of the bank never shows up
         return {"text": f"{MARKER} {IMAGE_TEXT}", "media": [_media(rng, image)]}
@@ -260,6 +311,7 @@ class _Builder:
         self.images = {"demo-terrorism-hashes": [_image(rng) for _ in range(12)]}
         self.images["demo-csam-standin-md5"] = [_image(rng) for _ in range(8)]
         self.banked = {i.sha256 for imgs in self.images.values() for i in imgs}
+        self.posters = [_poster(rng) for _ in range(12)]
         self.posts: list[tuple[str, int]] = []
 
     def item(self, item_id: str, created: int, bank: str | None) -> tuple[dict[str, Any], int]:
@@ -280,7 +332,8 @@ class _Builder:
         }
         roll = rng.random()
         if bank:
-            record.update(_planted(rng, bank, self.images, rng.choice(self.accounts).handle))
+            victim = rng.choice(self.accounts).handle
+            record.update(_planted(rng, bank, self.images, self.posters, victim))
             record["language"] = "en"
         elif roll < 0.12 and self.posts:
             parent_id, parent_created = rng.choice(self.posts[-500:])
@@ -308,6 +361,12 @@ class _Builder:
         if record["kind"] == "post" and not bank:
             self.posts.append((item_id, created))
         return record, created
+
+    @staticmethod
+    def _poster_hash(poster: Image.Image) -> str:
+        buf = io.BytesIO()
+        poster.save(buf, format="PNG")
+        return hash_image(buf.getvalue()).hex
 
     def notices(self, ledger: list[tuple[str, int, str | None]], count: int) -> list[str]:
         """Reports on ingested items; some items get several so ``min_count`` rules fire."""
@@ -354,6 +413,8 @@ class _Builder:
         values = {
             "demo-terrorism-hashes": [i.sha256 for i in self.images["demo-terrorism-hashes"]]
             + [f"{rng.getrandbits(256):064x}" for _ in range(40)],  # entries nothing matches
+            "demo-terrorism-pdq": [self._poster_hash(p) for p in self.posters]
+            + [f"{rng.getrandbits(256):064x}" for _ in range(40)],  # entries nothing matches
             "demo-propaganda-urls": PROPAGANDA_URLS,
             "demo-spam-domains": SPAM_DOMAINS,
             "demo-threat-terms": THREAT_TERMS,
@@ -377,7 +438,9 @@ class _Builder:
             else:
                 head = f"# {SOURCE}: every entry is synthetic.\n# {b.description}\n"
                 path.write_text(head + "\n".join(values[b.name]) + "\n", encoding="utf-8")
-            specs.append(BankSpec(path, b.name, b.kind, b.category, SOURCE, b.description))
+            specs.append(
+                BankSpec(path, b.name, b.kind, b.category, SOURCE, b.description, b.transforms)
+            )
         return tuple(specs)
 
 
