@@ -75,13 +75,14 @@ class BankIndex:
                 BankEntry.external_id,
                 BankEntry.source,
                 BankEntry.tags,
+                BankEntry.quarantined_at,
             )
             .join(BankEntry, BankEntry.bank_id == Bank.id)
             .where(Bank.enabled.is_(True), BankEntry.enabled.is_(True))
             .order_by(BankEntry.id)
         )
         for bank_id, name, kind, category, negative, rollout, threshold, turns, *entry in rows:
-            entry_id, value, external_id, source, tags = entry
+            entry_id, value, external_id, source, tags, quarantined_at = entry
             if bank_id not in index.banks:
                 if kind == "pdq" and threshold is None:
                     threshold = DEFAULT_PDQ_THRESHOLD
@@ -89,7 +90,14 @@ class BankIndex:
                     bank_id, name, kind, bool(negative), float(rollout), threshold, bool(turns)
                 )
             ref = EntryRef(
-                bank_id, name, category, entry_id, external_id, source, tuple(tags or ())
+                bank_id,
+                name,
+                category,
+                entry_id,
+                external_id,
+                source,
+                tuple(tags or ()),
+                quarantined=quarantined_at is not None,
             )
             index.by_kind[kind].setdefault(value, []).append(ref)
             index.entries += 1
