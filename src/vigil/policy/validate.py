@@ -161,6 +161,11 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
+def _number(value: Any) -> str:
+    """``1.0`` reads as ``1`` in a message about a limit."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _subject(loc: tuple[Any, ...], field: str) -> str:
     """How a message names the value: ``signals``, ``each entry of banks``, ``'hate'``."""
     if loc and isinstance(loc[-1], int):
@@ -224,7 +229,7 @@ def _shape_message(err: Any, raw: str | None) -> str:
     if kind == "greater_than_equal":
         return f"{subject} must be at least {ctx.get('ge')}"
     if kind == "greater_than":
-        return f"{subject} must be greater than {ctx.get('gt')}"
+        return f"{subject} must be greater than {_number(ctx.get('gt'))}"
     if kind == "less_than_equal":
         return f"{subject} must be at most {ctx.get('le')}"
     if kind == "value_error":
@@ -357,8 +362,9 @@ def _check_safeguards(out: _Collector, safeguards: Any) -> None:
     path: parser.Path = ("safeguards", "match_rate")
     bucket = int(RATE_BUCKET.total_seconds() // 60)
     spans = {name: _duration_or_none(rate.get(name)) for name in ("window", "baseline")}
-    for name, span in spans.items():
+    for name, span in list(spans.items()):
         if span is not None and (not span or span % RATE_BUCKET):
+            spans[name] = None
             out.at_value(
                 (*path, name),
                 f"{name} must be a whole number of {bucket}-minute counting buckets, "
