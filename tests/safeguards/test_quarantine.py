@@ -150,7 +150,7 @@ def test_a_burst_quarantines_the_entry_and_holds_its_matches_for_review(
             )
         )
         assert both.signal_ids == [good_signal]
-        pre_bad = s.scalar(select(Item.id).where(Item.platform_item_id == "pre-bad"))
+        pre_bad = s.execute(select(Item.id).where(Item.platform_item_id == "pre-bad")).scalar_one()
         assert s.scalar(select(Quarantine.held_matches)) == 12
         assert s.scalar(select(func.count()).select_from(Case)) == 11
         assert verify(s).ok
