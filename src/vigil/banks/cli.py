@@ -211,7 +211,7 @@ def show_cmd(
             "rollout": f"{bank.rollout:.0%}",
             "transforms": "yes" if bank.match_transforms else "no",
             "created": bank.created_at.isoformat(timespec="seconds"),
-            "quarantined": _held_count(session, bank.name),
+            "quarantine": _held_count(session, bank.name),
         }
         for key, value in settings.items():
             console.print(f"  {key:<11}{value}", highlight=False)
@@ -297,7 +297,9 @@ def entry_enable_cmd(
 
 def _held_count(session: Session, bank: str) -> str:
     held = len(quarantined_entries(session, bank))
-    return f"{held} entries (see `vigil bank quarantine`)" if held else "none"
+    if not held:
+        return "none"
+    return f"{held} {'entry' if held == 1 else 'entries'} held back (see `vigil bank quarantine`)"
 
 
 @app.command("quarantine")
@@ -311,22 +313,22 @@ def quarantine_cmd(
     if not rows:
         console.print("no quarantined entries")
         return
-    table = Table(
-        "bank", "entry", "external id", "source", "since", "why", "matches", "enabled",
-        title="Quarantined entries: their matches open review cases instead of acting",
-    )  # fmt: skip
+    console.print(
+        f"{len(rows)} quarantined {'entry' if len(rows) == 1 else 'entries'}: "
+        "their matches open review cases instead of acting alone",
+        highlight=False,
+    )
     for q in rows:
-        table.add_row(
-            q.bank,
-            str(q.entry_id),
-            q.external_id or "-",
-            q.source,
-            q.quarantined_at.isoformat(timespec="minutes"),
-            q.reason,
-            f"{q.window_matches:,} in window, {q.held_matches:,} held",
-            "yes" if q.enabled else "no",
-        )
-    console.print(table)
+        lines = [
+            f"{q.bank} #{q.entry_id}  external_id={q.external_id or '-'}  source={q.source}  "
+            f"since={q.quarantined_at.isoformat(timespec='minutes')}  "
+            f"{'enabled' if q.enabled else 'disabled'}",
+            f"  why: {q.reason}",
+            f"  matches: {q.window_matches:,} in the window that tripped it, "
+            f"{q.held_matches:,} held for review since",
+        ]
+        for line in lines:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
     console.print(
         "release one with `vigil bank entry release BANK ENTRY_ID --reason ...`, "
         "or withdraw it with `vigil bank entry disable`",
