@@ -8,12 +8,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.banks.test_cli import vigil
+from tests.banks.test_cli import runner, vigil
 from tests.support.banks import events
 from tests.support.safeguards import T0, batch, media_item, plain, sha, tuned_context
 from vigil.banks.formats import RawEntry
 from vigil.banks.models import BankEntry
 from vigil.banks.services import create_bank, import_entries
+from vigil.cli import app
 from vigil.db import make_engine
 from vigil.safeguards.models import Quarantine
 from vigil.unit_of_work import unit_of_work
@@ -55,6 +56,13 @@ def test_listing_showing_and_releasing_a_quarantined_entry(db_url: str, tmp_path
         "  matches: 8 in the window that tripped it, 8 held for review since",
     ]
     assert "vigil bank entry release BANK ENTRY_ID --reason" in out
+
+    # The reviewer of a held item sees why it was held.
+    review = runner.invoke(
+        app, ["--db", db_url, "review", "show", "1", "-r", "alice"], env={"COLUMNS": "220"}
+    )
+    assert review.exit_code == 0, review.output
+    assert "quarantined" in review.stdout
 
     code, out, _ = vigil(db_url, "show", "terror")
     assert code == 0
