@@ -82,7 +82,8 @@ class BankIndex:
             .order_by(BankEntry.id)
         )
         for bank_id, name, kind, category, negative, rollout, threshold, turns, *entry in rows:
-            entry_id, value, external_id, source, tags, quarantined_at = entry
+            entry_id, value, external_id, source, tags, held_at = entry
+            held = held_at is not None  # quarantined: its signals may not act alone
             if bank_id not in index.banks:
                 if kind == "pdq" and threshold is None:
                     threshold = DEFAULT_PDQ_THRESHOLD
@@ -90,14 +91,7 @@ class BankIndex:
                     bank_id, name, kind, bool(negative), float(rollout), threshold, bool(turns)
                 )
             ref = EntryRef(
-                bank_id,
-                name,
-                category,
-                entry_id,
-                external_id,
-                source,
-                tuple(tags or ()),
-                quarantined=quarantined_at is not None,
+                bank_id, name, category, entry_id, external_id, source, tuple(tags or ()), held
             )
             index.by_kind[kind].setdefault(value, []).append(ref)
             index.entries += 1
