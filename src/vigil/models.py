@@ -6,6 +6,7 @@ from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case, Decision
 from vigil.items.models import Account, Item, Media, Notice
 from vigil.policy.models import PolicyVersion, Verdict
+from vigil.safeguards.models import EntryMatchCount, Quarantine, ScanCount
 from vigil.signals.models import Signal
 from vigil.statements.models import StatementOfReasons
 
@@ -17,11 +18,14 @@ __all__ = [
     "Case",
     "ChainHead",
     "Decision",
+    "EntryMatchCount",
     "Event",
     "Item",
     "Media",
     "Notice",
     "PolicyVersion",
+    "Quarantine",
+    "ScanCount",
     "Signal",
     "StatementOfReasons",
     "Verdict",

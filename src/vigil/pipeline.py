@@ -22,6 +22,7 @@ from vigil.items.services import mark_scanned, store_items, store_notices
 from vigil.policy.engine import SignalFacts, evaluate
 from vigil.policy.models import Verdict
 from vigil.policy.schema import Policy
+from vigil.safeguards.services import guard_matches
 from vigil.signals.matchers import BankIndex, SignalDraft, Suppression
 from vigil.signals.refresh import IndexRefresher, IndexUpdater, chain_position
 from vigil.signals.services import (
@@ -104,6 +105,7 @@ def process_batch(
     out.duplicates += notice_dups
     out.notices = len(new_notices)
     drafts += [notice_draft(n.item_id, n.id, n.category, n.reporter_type) for n in new_notices]
+    drafts = guard_matches(uow, ctx.policy, len(stored), drafts)
     recorded = record_signals(uow, drafts)
     out.signals = len(recorded)
     record_suppressions(uow, suppressed)
@@ -166,6 +168,7 @@ def decide_items(
                 "action": draft.action.value,
                 "review_required": draft.review_required,
                 "signal_ids": list(draft.signal_refs),
+                **draft.held_payload(),
             },
         )
         if draft.review_required:

@@ -36,7 +36,7 @@ def test_default_policy_file_is_the_packaged_text() -> None:
 
 def test_identity_and_version(policy: Policy) -> None:
     assert policy.policy == "vigil-default"
-    assert policy.version == "2026.11.1"
+    assert policy.version == "2026.12.1"
     assert policy.retention.unmatched_content == "drop"
     assert policy.retention.unmatched_content_days == 0
     assert policy.enforcement.suspension_days == 30
@@ -106,7 +106,7 @@ def test_notices(policy: Policy) -> None:
 def test_cli_check_accepts_the_default_policy() -> None:
     result = runner.invoke(app, ["check", str(default_policy_path())])
     assert result.exit_code == 0, result.output
-    assert "ok: vigil-default 2026.11.1, 6 categories, 16 rules" in result.stdout
+    assert "ok: vigil-default 2026.12.1, 6 categories, 16 rules" in result.stdout
 
 
 def test_cli_check_reports_errors_with_line_numbers(tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_cli_check_reports_errors_with_line_numbers(tmp_path: Path) -> None:
     broken.write_text(
         default_policy_text()
         .replace("severity: medium", "sevrity: medium", 1)
-        .replace('version: "2026.11.1"', "version: 2026.11"),
+        .replace('version: "2026.12.1"', "version: 2026.11"),
         encoding="utf-8",
     )
     result = runner.invoke(app, ["check", str(broken)])

@@ -45,7 +45,7 @@ def test_activate_stores_the_exact_text_and_records_one_event(engine: Engine) ->
     with Session(engine) as s:
         stored = s.get(PolicyVersion, row_id)
         assert stored is not None
-        assert (stored.name, stored.version) == ("vigil-default", "2026.11.1")
+        assert (stored.name, stored.version) == ("vigil-default", "2026.12.1")
         assert stored.sha256 == digest
         assert stored.source == text
         assert stored.activated_at == T0
@@ -53,7 +53,7 @@ def test_activate_stores_the_exact_text_and_records_one_event(engine: Engine) ->
     [event] = activated_events(engine)
     assert event.subject == f"policy:{row_id}"
     body = json.loads(event.body)
-    assert body["payload"] == {"name": "vigil-default", "version": "2026.11.1", "sha256": digest}
+    assert body["payload"] == {"name": "vigil-default", "version": "2026.12.1", "sha256": digest}
 
 
 def test_activate_is_idempotent_by_sha(engine: Engine) -> None:

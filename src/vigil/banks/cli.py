@@ -26,6 +26,7 @@ from vigil.banks.services import (
     update_bank,
 )
 from vigil.cli_support import console, err_console, state
+from vigil.safeguards.services import quarantined_entries, release_entry
 from vigil.unit_of_work import UnitOfWork, unit_of_work
 
 app = typer.Typer(
@@ -34,7 +35,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 entry_app = typer.Typer(
-    help="Withdraw a single entry (with a reason) or restore it.", no_args_is_help=True
+    help="Withdraw a single entry (with a reason) or restore it; release a quarantined entry.",
+    no_args_is_help=True,
 )
 app.add_typer(entry_app, name="entry")
 
@@ -209,6 +211,7 @@ def show_cmd(
             "rollout": f"{bank.rollout:.0%}",
             "transforms": "yes" if bank.match_transforms else "no",
             "created": bank.created_at.isoformat(timespec="seconds"),
+            "quarantine": _held_count(session, bank.name),
         }
         for key, value in settings.items():
             console.print(f"  {key:<11}{value}", highlight=False)
@@ -223,6 +226,8 @@ def show_cmd(
                 parts.append("tags=" + ";".join(e.tags))
             parts.append(f"added={e.added_at.date().isoformat()}")
             parts.append("enabled" if e.enabled else f"disabled: {e.disabled_reason or ''}")
+            if e.quarantined_at is not None:
+                parts.append(f"QUARANTINED since {e.quarantined_at.isoformat(timespec='minutes')}")
             console.print("  ".join(parts), highlight=False, markup=False, soft_wrap=True)
 
 
@@ -288,3 +293,59 @@ def entry_enable_cmd(
     with _changes(ctx) as uow:
         changed = set_entry_enabled(uow, bank, entry_id, True)
     console.print(f"entry {entry_id} {'enabled' if changed else 'was already enabled'}")
+
+
+def _held_count(session: Session, bank: str) -> str:
+    held = len(quarantined_entries(session, bank))
+    if not held:
+        return "none"
+    return f"{held} {'entry' if held == 1 else 'entries'} held back (see `vigil bank quarantine`)"
+
+
+@app.command("quarantine")
+def quarantine_cmd(
+    ctx: typer.Context,
+    bank: str | None = typer.Option(None, "--bank", "-b", help="Only this bank."),
+) -> None:
+    """List entries held back by the match-rate safeguard, for a person to release or disable."""
+    with Session(state(ctx).engine()) as session:
+        rows = quarantined_entries(session, bank)
+    if not rows:
+        console.print("no quarantined entries")
+        return
+    console.print(
+        f"{len(rows)} quarantined {'entry' if len(rows) == 1 else 'entries'}: "
+        "their matches open review cases instead of acting alone",
+        highlight=False,
+    )
+    for q in rows:
+        lines = [
+            f"{q.bank} #{q.entry_id}  external_id={q.external_id or '-'}  source={q.source}  "
+            f"since={q.quarantined_at.isoformat(timespec='minutes')}  "
+            f"{'enabled' if q.enabled else 'disabled'}",
+            f"  why: {q.reason}",
+            f"  matches: {q.window_matches:,} in the window that tripped it, "
+            f"{q.held_matches:,} held for review since",
+        ]
+        for line in lines:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+    console.print(
+        "release one with `vigil bank entry release BANK ENTRY_ID --reason ...`, "
+        "or withdraw it with `vigil bank entry disable`",
+        highlight=False,
+    )
+
+
+@entry_app.command("release")
+def entry_release_cmd(
+    ctx: typer.Context,
+    bank: str = typer.Argument(..., help="Bank name."),
+    entry_id: int = typer.Argument(..., help="Entry id (see `vigil bank quarantine`)."),
+    reason: str = typer.Option(
+        ..., "--reason", "-r", help="Why the entry may act on its own again."
+    ),
+) -> None:
+    """Lift the quarantine: the entry acts on its own again, at the rate that tripped it."""
+    with _changes(ctx) as uow:
+        changed = release_entry(uow, bank, entry_id, reason)
+    console.print(f"entry {entry_id} {'released' if changed else 'was not quarantined'}")

@@ -91,3 +91,6 @@ class BankEntry(Base):
     # Entries are withdrawn, never deleted, so old signals keep pointing at them.
     disabled_at: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(Text)
+    # Set while the match-rate safeguard holds the entry back (see vigil.safeguards):
+    # its matches still raise signals, but they never act without a person.
+    quarantined_at: Mapped[datetime | None]

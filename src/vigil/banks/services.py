@@ -127,6 +127,19 @@ def get_bank(session: Session, name: str) -> Bank:
     return bank
 
 
+def get_entry(session: Session, bank_name: str, entry_id: int) -> tuple[Bank, BankEntry]:
+    bank = get_bank(session, bank_name)
+    entry = session.get(BankEntry, entry_id)
+    if entry is None or entry.bank_id != bank.id:
+        raise BankError(f"bank {bank_name!r} has no entry {entry_id}")
+    return bank, entry
+
+
+def reason_digest(reason: str) -> str:
+    """Operator free text goes into the chain as a digest; the row keeps the text."""
+    return hashlib.sha256(reason.strip().encode("utf-8")).hexdigest()
+
+
 def get_or_create_bank(
     uow: UnitOfWork,
     name: str,
@@ -182,10 +195,7 @@ def set_entry_enabled(
     uow: UnitOfWork, bank_name: str, entry_id: int, enabled: bool, *, reason: str | None = None
 ) -> bool:
     """Withdraw an entry (with a reason) or restore it; ``False`` when nothing changed."""
-    bank = get_bank(uow.session, bank_name)
-    entry = uow.session.get(BankEntry, entry_id)
-    if entry is None or entry.bank_id != bank.id:
-        raise BankError(f"bank {bank_name!r} has no entry {entry_id}")
+    bank, entry = get_entry(uow.session, bank_name, entry_id)
     if not enabled and not (reason or "").strip():
         raise BankError("give a --reason for disabling the entry")
     if entry.enabled == enabled:
@@ -197,8 +207,7 @@ def set_entry_enabled(
     else:
         assert reason is not None
         entry.disabled_at, entry.disabled_reason = uow.now(), reason.strip()
-        # The reason is the operator's free text: the chain holds its digest, the row the text.
-        payload["reason_sha256"] = hashlib.sha256(reason.strip().encode("utf-8")).hexdigest()
+        payload["reason_sha256"] = reason_digest(reason)
     uow.session.flush()
     event = "bank.entry_enabled" if enabled else "bank.entry_disabled"
     uow.log.record(event, f"bank:{bank.id}", payload)

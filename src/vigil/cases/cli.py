@@ -73,7 +73,10 @@ def show_cmd(
             )
             signals = Table("signal", "kind", "matched", "why")
             for s in v.signals:
-                signals.add_row(str(s.id), s.kind, s.matched, s.reason)
+                why = s.reason
+                if s.quarantined:
+                    why += " (from a quarantined entry that may over-match: vigil bank quarantine)"
+                signals.add_row(str(s.id), s.kind, s.matched, why)
     except CaseError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc

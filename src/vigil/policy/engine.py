@@ -2,7 +2,9 @@
 
 Every rule whose condition holds is a candidate; the most severe candidate wins,
 and among equals the rule written first. The verdict lists the signals that
-made its rule fire, so a reviewer can see exactly why.
+made its rule fire, so a reviewer can see exactly why. A rule that may act
+alone never does so on a signal from a quarantined bank entry: unless its
+other signals suffice, the verdict requires review instead.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class SignalFacts:
     bank: str | None = None
     bank_category: str | None = None
     notice_category: str | None = None
+    # From a bank entry under match-rate quarantine: never enough to act alone.
+    quarantined: bool = False
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,17 @@ class VerdictDraft:
     review_required: bool
     deadline: timedelta | None
     signal_refs: tuple[int, ...]
+    # Quarantined signals the rule needed: they turned an automatic verdict into a case.
+    held: tuple[int, ...] = ()
+
+    def held_payload(self) -> dict[str, object]:
+        """What the verdict event adds when the safeguard held it for review."""
+        if not self.held:
+            return {}
+        return {
+            "held_for_review": "bank_entry_quarantined",
+            "quarantined_signal_ids": list(self.held),
+        }
 
 
 def _matches(rule: Rule, signal: SignalFacts) -> bool:
@@ -64,12 +79,24 @@ def evaluate(policy: Policy, signals: Sequence[SignalFacts]) -> VerdictDraft | N
     if best is None:
         return None
     rule, refs = best[2], best[3]
+    review, deadline = rule.review is Review.REQUIRED, rule.deadline_delta
+    held: tuple[int, ...] = ()
+    quarantined = {s.ref for s in signals if s.quarantined}
+    if not review and quarantined.intersection(refs):
+        healthy = tuple(r for r in refs if r not in quarantined)
+        if len(healthy) >= rule.when.min_count:
+            # The rule fires on healthy evidence alone: act on that, as the rule says.
+            refs = healthy
+        else:
+            review, held = True, tuple(r for r in refs if r in quarantined)
+            deadline = deadline or policy.safeguards.match_rate.deadline_delta
     return VerdictDraft(
         rule_id=rule.id,
         category=rule.category,
         severity=rule.severity,
         action=rule.action,
-        review_required=rule.review is Review.REQUIRED,
-        deadline=rule.deadline_delta,
+        review_required=review,
+        deadline=deadline,
         signal_refs=refs,
+        held=held,
     )

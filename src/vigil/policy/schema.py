@@ -134,6 +134,54 @@ class Enforcement(_Strict):
     suspension_days: int = Field(default=30, ge=1, le=3650)
 
 
+# Match counts are kept per bucket of this length; windows are whole buckets.
+RATE_BUCKET = timedelta(minutes=5)
+
+
+class MatchRate(_Strict):
+    """When a bank entry matches far more items than usual, stop it acting alone.
+
+    Rates are matches per item scanned at ingest. An entry is quarantined when,
+    over the last ``window``, it matched at least ``min_matches`` items and its
+    rate exceeds ``factor`` times its baseline: its rate over the ``baseline``
+    period before the window, blended with ``prior_rate`` (worth ``prior_items``
+    scanned items) so that an entry without history is judged by the prior.
+    """
+
+    enabled: bool = True
+    window: str = "1h"
+    baseline: str = "7d"
+    factor: float = Field(default=10.0, gt=1)
+    min_matches: int = Field(default=20, ge=1)
+    prior_rate: float = Field(default=0.00001, gt=0, le=1)
+    prior_items: int = Field(default=100_000, ge=0)
+    deadline: str = "24h"
+
+    @field_validator("window", "baseline", "deadline")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def window_delta(self) -> timedelta:
+        return parse_duration(self.window)
+
+    @property
+    def baseline_delta(self) -> timedelta:
+        return parse_duration(self.baseline)
+
+    @property
+    def deadline_delta(self) -> timedelta:
+        return parse_duration(self.deadline)
+
+
+class Safeguards(_Strict):
+    """Automatic brakes on automated enforcement."""
+
+    match_rate: MatchRate = MatchRate()
+
+
 class Policy(_Strict):
     policy: str = Field(min_length=1)
     version: str = Field(min_length=1)
@@ -141,6 +189,7 @@ class Policy(_Strict):
     rules: list[Rule]
     retention: Retention = Retention()
     enforcement: Enforcement = Enforcement()
+    safeguards: Safeguards = Safeguards()
 
     def category(self, category_id: str) -> Category:
         return self.categories[category_id]

@@ -21,7 +21,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from vigil.policy import parser
-from vigil.policy.schema import CATEGORY_ID, Policy
+from vigil.policy.schema import CATEGORY_ID, RATE_BUCKET, Policy, parse_duration
 from vigil.statements import dsa
 
 REQUIRED_CATEGORIES: tuple[str, ...] = (
@@ -161,6 +161,11 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
+def _number(value: Any) -> str:
+    """``1.0`` reads as ``1`` in a message about a limit."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _subject(loc: tuple[Any, ...], field: str) -> str:
     """How a message names the value: ``signals``, ``each entry of banks``, ``'hate'``."""
     if loc and isinstance(loc[-1], int):
@@ -202,6 +207,10 @@ def _shape_message(err: Any, raw: str | None) -> str:
         return f"{subject} must be text, not {_describe(value)}{quote}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{subject} must be a whole number, not {_describe(value)}"
+    if kind in ("float_type", "float_parsing"):
+        return f"{subject} must be a number, not {_describe(value)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{subject} must be true or false, not {_describe(value)}"
     if kind == "list_type":
         return f"{subject} must be a list, e.g. [a, b], not {_describe(value)}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
@@ -219,6 +228,8 @@ def _shape_message(err: Any, raw: str | None) -> str:
         )
     if kind == "greater_than_equal":
         return f"{subject} must be at least {ctx.get('ge')}"
+    if kind == "greater_than":
+        return f"{subject} must be greater than {_number(ctx.get('gt'))}"
     if kind == "less_than_equal":
         return f"{subject} must be at most {ctx.get('le')}"
     if kind == "value_error":
@@ -336,6 +347,38 @@ def _check_rule(out: _Collector, index: int, rule: dict[str, Any], known: set[st
             _check_category_refs(out, (*path, "when", name), when.get(name), known, what)
 
 
+def _duration_or_none(value: Any) -> dt.timedelta | None:
+    try:
+        return parse_duration(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _check_safeguards(out: _Collector, safeguards: Any) -> None:
+    """Windows must be whole counting buckets, and the baseline longer than the window."""
+    rate = safeguards.get("match_rate") if isinstance(safeguards, dict) else None
+    if not isinstance(rate, dict):
+        return
+    path: parser.Path = ("safeguards", "match_rate")
+    bucket = int(RATE_BUCKET.total_seconds() // 60)
+    spans = {name: _duration_or_none(rate.get(name)) for name in ("window", "baseline")}
+    for name, span in list(spans.items()):
+        if span is not None and (not span or span % RATE_BUCKET):
+            spans[name] = None
+            out.at_value(
+                (*path, name),
+                f"{name} must be a whole number of {bucket}-minute counting buckets, "
+                f"e.g. {bucket}m, 1h or 7d",
+            )
+    window, baseline = spans["window"], spans["baseline"]
+    if window is not None and baseline is not None and baseline <= window:
+        out.at_value(
+            (*path, "baseline"),
+            f"baseline ({rate['baseline']}) must be longer than window ({rate['window']}): "
+            "it is the usual rate that a burst in the window is compared with",
+        )
+
+
 def _check_references(out: _Collector) -> None:
     data = out.doc.data
     if not isinstance(data, dict):
@@ -347,6 +390,7 @@ def _check_references(out: _Collector) -> None:
     known = set(categories) if isinstance(categories, dict) else None
     if isinstance(categories, dict):
         _check_categories(out, categories)
+    _check_safeguards(out, data.get("safeguards"))
     rules = data.get("rules")
     first_use: dict[str, int] = {}
     for index, rule in enumerate(rules if isinstance(rules, list) else []):

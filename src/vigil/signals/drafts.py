@@ -19,6 +19,8 @@ class EntryRef:
     external_id: str | None
     source: str | None = None
     tags: tuple[str, ...] = ()
+    # Held back by the match-rate safeguard: its signals may not act alone.
+    quarantined: bool = False
 
     @property
     def label(self) -> str:

@@ -86,13 +86,15 @@ class BankIndex:
                 BankEntry.external_id,
                 BankEntry.source,
                 BankEntry.tags,
+                BankEntry.quarantined_at,
             )
             .join(BankEntry, BankEntry.bank_id == Bank.id)
             .where(Bank.enabled.is_(True), BankEntry.enabled.is_(True))
             .order_by(BankEntry.id)
         )
         for bank_id, name, kind, category, negative, rollout, threshold, turns, *entry in rows:
-            entry_id, value, external_id, source, tags = entry
+            entry_id, value, external_id, source, tags, held_at = entry
+            held = held_at is not None  # quarantined: its signals may not act alone
             if bank_id not in index.banks:
                 if kind == "pdq" and threshold is None:
                     threshold = DEFAULT_PDQ_THRESHOLD
@@ -107,7 +109,7 @@ class BankIndex:
                     category=category,
                 )
             ref = EntryRef(
-                bank_id, name, category, entry_id, external_id, source, tuple(tags or ())
+                bank_id, name, category, entry_id, external_id, source, tuple(tags or ()), held
             )
             index.by_kind[kind].setdefault(value, []).append(ref)
             index.entries += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.db.base import Base
@@ -27,3 +27,5 @@ class Signal(Base):
     entry_source: Mapped[str | None] = mapped_column(String(200))
     # PDQ only: Hamming distance between the item's hash and the entry.
     distance: Mapped[int | None] = mapped_column(Integer)
+    # Raised by an entry under match-rate quarantine: evidence for review, never for acting alone.
+    quarantined: Mapped[bool] = mapped_column(Boolean, default=False)

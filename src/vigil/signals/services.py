@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 
-from vigil.banks.models import Bank
+from vigil.banks.models import Bank, BankEntry
 from vigil.policy.engine import SignalFacts
 from vigil.policy.schema import SignalKind
 from vigil.signals.matchers import SignalDraft, Suppression
@@ -51,6 +51,7 @@ def record_signals(uow: UnitOfWork, drafts: Sequence[SignalDraft]) -> list[Recor
             "created_at": now,
             "entry_source": d.entry.source if d.entry else None,
             "distance": d.distance,
+            "quarantined": bool(d.entry and d.entry.quarantined),
         }
         for d in drafts
     ]
@@ -74,6 +75,7 @@ def record_signals(uow: UnitOfWork, drafts: Sequence[SignalDraft]) -> list[Recor
             payload["entry_source"] = d.entry.source
             payload["external_id"] = d.entry.external_id
             payload["tags"] = list(d.entry.tags)
+            payload["quarantined"] = d.entry.quarantined
         if d.distance is not None:
             payload["distance"] = d.distance
         uow.log.record("signal.raised", f"item:{d.item_id}", payload)
@@ -113,19 +115,34 @@ def facts_of(signal_id: int, d: SignalDraft) -> SignalFacts:
         bank=d.entry.bank if d.entry else None,
         bank_category=d.entry.category if d.entry else None,
         notice_category=d.notice_category,
+        quarantined=bool(d.entry and d.entry.quarantined),
     )
 
 
 def signals_of_items(uow: UnitOfWork, item_ids: Sequence[int]) -> dict[int, list[SignalFacts]]:
-    """Every stored signal of these items, as facts for the policy engine."""
+    """Every stored signal of these items, as facts for the policy engine.
+
+    A signal counts as quarantined if it was raised so, or if its entry is
+    quarantined now: old evidence from an entry held back does not act alone either.
+    """
     out: dict[int, list[SignalFacts]] = {i: [] for i in item_ids}
     rows = uow.session.execute(
-        select(Signal.id, Signal.item_id, Signal.kind, Bank.name, Signal.category, Signal.notice_id)
+        select(
+            Signal.id,
+            Signal.item_id,
+            Signal.kind,
+            Bank.name,
+            Signal.category,
+            Signal.notice_id,
+            Signal.quarantined,
+            BankEntry.quarantined_at,
+        )
         .outerjoin(Bank, Bank.id == Signal.bank_id)
+        .outerjoin(BankEntry, BankEntry.id == Signal.bank_entry_id)
         .where(Signal.item_id.in_(item_ids))
         .order_by(Signal.id)
     )
-    for sid, item_id, kind, bank, category, notice_id in rows:
+    for sid, item_id, kind, bank, category, notice_id, quarantined, since in rows:
         out[item_id].append(
             SignalFacts(
                 ref=sid,
@@ -133,6 +150,7 @@ def signals_of_items(uow: UnitOfWork, item_ids: Sequence[int]) -> dict[int, list
                 bank=bank,
                 bank_category=category if notice_id is None else None,
                 notice_category=category if notice_id is not None else None,
+                quarantined=bool(quarantined) or since is not None,
             )
         )
     return out

@@ -1,0 +1,1 @@
+"""Brakes on automated enforcement: the match-rate safeguard."""
