@@ -1,7 +1,7 @@
 """media PDQ hashes (with quality and dihedral variants); index on items.text_sha256
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-01
 
 PDQ hashes are kept like MD5 and SHA-256 when content is dropped, so banks
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
