@@ -7,7 +7,7 @@ assets) so it can be opened from disk or attached to an e-mail as it is.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -19,7 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from vigil.actions.models import Action
 from vigil.audit.models import Event
 from vigil.audit.services import verify
-from vigil.banks.models import Bank
+from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case
 from vigil.db.engine import display_url as hide_password
 from vigil.items.models import Item, ScanState
@@ -53,6 +53,8 @@ class DemoSummary:
     elapsed_s: float
     db_url: str
     policy: str
+    # Entries the match-rate safeguard took off automatic action, by bank.
+    quarantined_by_bank: dict[str, int] = field(default_factory=dict)
 
     @property
     def signals(self) -> int:
@@ -121,6 +123,14 @@ def collect_summary(
         elapsed_s=elapsed_s,
         db_url=hide_password(db_url),
         policy=policy_label,
+        quarantined_by_bank=_grouped(
+            session,
+            Bank.name,
+            select(Bank.name, n)
+            .select_from(BankEntry)
+            .join(Bank, BankEntry.bank_id == Bank.id)
+            .where(BankEntry.quarantined_at.is_not(None)),
+        ),
     )
 
 
@@ -188,6 +198,7 @@ def render_report(summary: DemoSummary, path: Path) -> Path:
         ("Actions", f"{summary.actions:,}"),
         ("Statements of reasons", f"{summary.statements:,}"),
         ("Content dropped", f"{summary.content_dropped:,}"),
+        ("Entries quarantined", f"{sum(summary.quarantined_by_bank.values()):,}"),
         ("Audit events", f"{summary.events:,}"),
         ("Elapsed", f"{summary.elapsed_s:.1f} s"),
     ]
@@ -199,6 +210,7 @@ def render_report(summary: DemoSummary, path: Path) -> Path:
     tables = [
         ("Signals by kind", summary.signals_by_kind),
         ("Cases by category", summary.cases_by_category),
+        ("Entries quarantined by the match-rate safeguard", summary.quarantined_by_bank),
     ]
     html = (
         _environment()
@@ -232,6 +244,8 @@ def summary_table(summary: DemoSummary) -> Table:
     rows("Actions", summary.actions, summary.actions_by_kind)
     table.add_row("Statements of reasons", f"{summary.statements:,}")
     table.add_row("Content dropped", f"{summary.content_dropped:,}")
+    quarantined = summary.quarantined_by_bank
+    rows("Entries quarantined (match rate)", sum(quarantined.values()), quarantined)
     table.add_row("Audit events", f"{summary.events:,}")
     chain = "[green]verified[/green]" if summary.audit_ok else "[bold red]BROKEN[/bold red]"
     table.add_row("Audit chain", chain)
