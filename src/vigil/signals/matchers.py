@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from vigil.banks.models import DEFAULT_PDQ_THRESHOLD, Bank, BankEntry
@@ -60,9 +60,16 @@ class BankIndex:
     entries: int = 0
 
     @classmethod
-    def load(cls, session: Session, pdq_builder: PdqMatcherBuilder | None = None) -> BankIndex:
+    def load(
+        cls,
+        session: Session,
+        pdq_builder: PdqMatcherBuilder | None = None,
+        *,
+        only: ColumnElement[bool] | None = None,
+    ) -> BankIndex:
+        """Every enabled entry of every enabled bank; ``only`` narrows that (a rescan's entries)."""
         index = cls()
-        rows = session.execute(
+        query = (
             select(
                 Bank.id,
                 Bank.name,
@@ -82,6 +89,9 @@ class BankIndex:
             .where(Bank.enabled.is_(True), BankEntry.enabled.is_(True))
             .order_by(BankEntry.id)
         )
+        if only is not None:
+            query = query.where(only)
+        rows = session.execute(query)
         for bank_id, name, kind, category, negative, rollout, threshold, turns, *entry in rows:
             entry_id, value, external_id, source, tags = entry
             if bank_id not in index.banks:
