@@ -358,3 +358,26 @@ def test_the_policy_decides_on_old_and_new_signals_together(engine: Engine, tmp_
     with Session(engine) as s:
         (signal_ids,) = s.scalars(select(Event.body).where(Event.type == "verdict.reached")).all()
     assert len(json.loads(signal_ids)["payload"]["signal_ids"]) == 2
+
+
+def test_content_banks_look_for_the_new_entries_only(engine: Engine, tmp_path: Path) -> None:
+    make_bank(engine, "hate-terms", "term", "hate", ["synthetic slur"])
+    ingest(
+        engine,
+        tmp_path,
+        [
+            item("kept", "a synthetic slur and a synthetic insult"),
+            item("dropped", "only a synthetic insult"),
+        ],
+    )
+    assert dropped(engine) == {"dropped"}
+    add_bank(engine, tmp_path, "hate-terms", "term", "hate", ["synthetic insult"])
+    (job,) = run_all(engine)
+    assert job.items_scanned == 1
+    with Session(engine) as s:
+        matched = s.scalars(select(Signal.matched).order_by(Signal.id)).all()
+    assert matched == ["synthetic slur", "synthetic insult"]  # the old term is not raised again
+    # Old and new signals together: one more verdict on the same rule, attached to the open case.
+    assert verdict_rules(engine) == {"kept": ["hate-term", "hate-term"]}
+    assert cases_by_item(engine) == {"kept": ["hate"]}
+    assert [t for t, _, _ in events(engine, "case.")] == ["case.opened", "case.verdict_attached"]

@@ -84,7 +84,7 @@ def run_jobs(
 
             done.append(run_rescan(engine, job.id, policy, chunk_size=chunk_size, on_chunk=advance))
     for r in done:
-        console.print(_outcome(r), highlight=False)
+        console.print(_outcome(r), highlight=False, soft_wrap=True)
     return done
 
 
@@ -133,6 +133,6 @@ def rescans_cmd(
             f"{r.cursor_item_id:,} of {r.upto_item_id:,}",
             *(f"{n:,}" for n in (r.items_scanned, r.signals, r.suppressed, r.verdicts,
                                  r.cases_opened, r.actions)),
-            updated.isoformat(timespec="seconds"),
+            f"{updated:%Y-%m-%d %H:%M:%S}",
         )  # fmt: skip
     console.print(table)
