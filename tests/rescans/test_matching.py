@@ -175,17 +175,26 @@ def test_rotated_images_match_a_pdq_bank_with_transforms_after_the_fact(
         engine,
         tmp_path,
         [item(name, "look", media=[_image(dih / name)]) for name in rotated]
-        + [item("unrelated", "look", media=[_image(other)])],
+        + [
+            item("unrelated", "look", media=[_image(other)]),
+            # Only the hash: the other orientations are estimated from it.
+            item(
+                "hash-only",
+                "look",
+                media=[{"pdq": hash_image(dih.joinpath(rotated[0]).read_bytes()).hex}],
+            ),
+        ],
     )
-    assert dropped(engine) == {*rotated, "unrelated"}  # the images are gone, the hashes stay
+    assert dropped(engine) == {*rotated, "unrelated", "hash-only"}  # images gone, hashes kept
+    rotated.append("hash-only")
     banked = hash_image((dih / "bridge-1-original.jpg").read_bytes()).hex
     make_bank(engine, "plain-pdq", "pdq", "terrorism", [banked])
     make_bank(engine, "turned-pdq", "pdq", "terrorism", [banked], match_transforms=True)
     plain, turned = run_all(engine)
     found = signals_by_item(engine)
     assert found == {name: [("turned-pdq", "pdq")] for name in rotated}
-    assert (plain.items_scanned, plain.signals) == (3, 0)  # every hashed image, none matched
-    assert (turned.items_scanned, turned.signals, turned.cases_opened) == (3, 2, 2)
+    assert (plain.items_scanned, plain.signals) == (4, 0)  # every hashed image, none matched
+    assert (turned.items_scanned, turned.signals, turned.cases_opened) == (4, 3, 3)
     with Session(engine) as s:
         reasons = dict(
             s.execute(

@@ -10,12 +10,15 @@ The bank index then decides; a candidate is only a chance of a match.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from vigil.banks.models import BankEntry, BankKind
 from vigil.items.models import Item, Media
 from vigil.rescans.models import Rescan
+from vigil.rescans.pdq_reach import StoredPdq
 
 _EXACT_MEDIA = {BankKind.SHA256.value: Media.sha256, BankKind.MD5.value: Media.md5}
 _TEXT_KINDS = {BankKind.TERM.value, BankKind.REGEX.value}
@@ -50,3 +53,13 @@ def next_items(session: Session, kind: str, job: Rescan, after: int, limit: int)
         raise ValueError(f"no rescan for {kind} entries")
     stmt = select(item_id).where(*where).distinct().order_by(item_id).limit(limit)
     return list(session.scalars(stmt))
+
+
+def pdq_media(session: Session, item_ids: Sequence[int]) -> list[StoredPdq]:
+    """``(item id, hash, stored orientations)`` of the items' media that have a PDQ hash."""
+    rows = session.execute(
+        select(Media.item_id, Media.pdq, Media.pdq_variants).where(
+            Media.item_id.in_(item_ids), Media.pdq.is_not(None)
+        )
+    )
+    return [(item_id, pdq, variants) for item_id, pdq, variants in rows if pdq is not None]

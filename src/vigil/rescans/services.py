@@ -36,8 +36,9 @@ from vigil.items.services import stored_scan_inputs
 from vigil.pipeline import BatchOutcome, ScanContext, decide_items
 from vigil.policy import services as policy_services
 from vigil.policy.schema import Policy
-from vigil.rescans.candidates import next_items
+from vigil.rescans.candidates import next_items, pdq_media
 from vigil.rescans.models import Rescan, RescanStatus, RescanTrigger
+from vigil.rescans.pdq_reach import PdqReach
 from vigil.signals.matchers import BankIndex, ScanResult
 from vigil.signals.models import Signal
 from vigil.signals.services import record_signals, record_suppressions, signals_of_items
@@ -213,10 +214,15 @@ def run_rescan(
         if not bank.enabled:
             return RescanReport.of(job, name, kind, waiting="bank disabled")
         index = BankIndex.load(session, only=_entries_to_load(job, kind))
-    ctx = ScanContext(policy.policy, policy.version_id, index)
     # Entries disabled since they were added are not in the index: nothing to look for.
     live = any(
         r.bank_id == job.bank_id for refs in index.by_kind.get(kind, {}).values() for r in refs
+    )
+    plan = _Plan(
+        kind,
+        ScanContext(policy.policy, policy.version_id, index),
+        chunk_size if live else 0,
+        PdqReach.for_bank(index, job.bank_id) if kind == BankKind.PDQ else None,
     )
     first = True
     while True:
@@ -229,7 +235,7 @@ def run_rescan(
                 if first:
                     _start(uow, job, policy.version_id)
                     first = False
-                done = _chunk(uow, job, kind, ctx, chunk_size if live else 0)
+                done = _chunk(uow, job, plan)
             report = RescanReport.of(job, name, kind)
         if on_chunk is not None:
             on_chunk(report)
@@ -260,17 +266,32 @@ def _start(uow: UnitOfWork, job: Rescan, policy_version_id: int) -> None:
         uow.log.record("rescan.resumed", subject, payload)
 
 
-def _chunk(uow: UnitOfWork, job: Rescan, kind: str, ctx: ScanContext, limit: int) -> bool:
+@dataclass(frozen=True)
+class _Plan:
+    """What a run holds fixed: the bank kind, the policy and index, the chunk size."""
+
+    kind: str
+    ctx: ScanContext
+    limit: int  # candidates per chunk; 0 when no entry of the job is enabled
+    reach: PdqReach | None
+
+
+def _chunk(uow: UnitOfWork, job: Rescan, plan: _Plan) -> bool:
     """Match the next chunk of candidates and decide on the items that gained signals.
 
     Returns whether the job is finished.
     """
-    ids = next_items(uow.session, kind, job, job.cursor_item_id, limit) if limit else []
+    limit, ctx = plan.limit, plan.ctx
+    ids = next_items(uow.session, plan.kind, job, job.cursor_item_id, limit) if limit else []
     now = uow.now()
     job.updated_at = now
     if ids:
         found = ScanResult()
-        for scan_input in stored_scan_inputs(uow, ids):
+        to_scan = ids
+        if plan.reach is not None:
+            near = plan.reach.near(pdq_media(uow.session, ids))
+            to_scan = [i for i in ids if i in near]
+        for scan_input in stored_scan_inputs(uow, to_scan):
             result = ctx.index.scan(scan_input)
             found.signals += result.signals
             found.suppressed += result.suppressed
