@@ -390,3 +390,32 @@ def test_content_banks_look_for_the_new_entries_only(engine: Engine, tmp_path: P
     assert verdict_rules(engine) == {"kept": ["hate-term", "hate-term"]}
     assert cases_by_item(engine) == {"kept": ["hate"]}
     assert [t for t, _, _ in events(engine, "case.")] == ["case.opened", "case.verdict_attached"]
+
+
+def test_links_and_patterns_match_retained_items_with_allow_lists_applied(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # A term bank keeps these items' content at ingest; a URL allow-list exists from the start.
+    make_bank(engine, "watch", "term", "harassment", ["synthetic taunt"])
+    make_bank(engine, "ok-urls", "url", "spam", ["https://docs.evil.example/help"], negative=True)
+    ingest(
+        engine,
+        tmp_path,
+        [
+            item("link", "a synthetic taunt", urls=["https://evil.example/win"]),
+            item("allowed", "a synthetic taunt, see https://docs.evil.example/help"),
+            item("code", "a synthetic taunt: claim code ZX-1234-QQ"),
+            item("gone", "no taunt here", urls=["https://evil.example/win"]),
+        ],
+    )
+    assert dropped(engine) == {"gone"}
+    make_bank(engine, "spam-domains", "domain", "spam", ["evil.example"])
+    make_bank(engine, "spam-codes", "regex", "spam", [r"\bzx-\d{4}-[a-z]{2}\b"])
+    domains, codes = run_all(engine)
+    found = signals_by_item(engine)
+    assert found["link"] == [("watch", "term"), ("spam-domains", "domain")]
+    assert found["allowed"] == [("watch", "term")]  # the allow-listed URL withholds its domain
+    assert found["code"] == [("watch", "term"), ("spam-codes", "regex")]
+    assert "gone" not in found
+    assert (domains.items_scanned, domains.signals, domains.suppressed) == (3, 1, 1)
+    assert (codes.items_scanned, codes.signals) == (3, 1)
