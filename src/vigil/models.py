@@ -6,6 +6,7 @@ from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case, Decision
 from vigil.items.models import Account, Item, Media, Notice
 from vigil.policy.models import PolicyVersion, Verdict
+from vigil.rescans.models import Rescan
 from vigil.safeguards.models import EntryMatchCount, Quarantine, ScanCount
 from vigil.signals.models import Signal
 from vigil.statements.models import StatementOfReasons
@@ -25,6 +26,7 @@ __all__ = [
     "Notice",
     "PolicyVersion",
     "Quarantine",
+    "Rescan",
     "ScanCount",
     "Signal",
     "StatementOfReasons",

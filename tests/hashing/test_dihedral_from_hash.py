@@ -53,3 +53,19 @@ def test_a_random_hash_is_not_its_own_rotation() -> None:
 def test_rejects_a_short_hash() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         dihedral_from_hash(b"\x00" * 31)
+
+
+def test_the_batch_estimate_equals_one_at_a_time() -> None:
+    import numpy as np
+
+    from vigil.hashing.pdq import dihedral_from_hashes
+
+    rng = np.random.default_rng(5)
+    hashes = rng.integers(0, 256, size=(50, 32), dtype=np.uint8)
+    batch = dihedral_from_hashes(hashes)
+    assert batch.shape == (50, 8, 32)
+    for row, estimates in zip(hashes, batch, strict=True):
+        assert [e.tobytes() for e in estimates] == dihedral_from_hash(row.tobytes())
+    assert dihedral_from_hashes(hashes[:0]).shape == (0, 8, 32)
+    with pytest.raises(ValueError, match="expected an"):
+        dihedral_from_hashes(hashes[:, :31])

@@ -25,7 +25,9 @@ from vigil.banks.services import (
     set_entry_enabled,
     update_bank,
 )
-from vigil.cli_support import console, err_console, state
+from vigil.cli_support import PolicyFileOption, console, err_console, state
+from vigil.rescans import cli as rescans_cli
+from vigil.rescans.services import list_rescans
 from vigil.safeguards.services import quarantined_entries, release_entry
 from vigil.unit_of_work import UnitOfWork, unit_of_work
 
@@ -39,6 +41,8 @@ entry_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(entry_app, name="entry")
+
+NO_RESCAN_HELP = "Only queue the rescan of earlier items; `vigil bank rescan` runs it later."
 
 FORMAT_HELP = (
     "txt: one value a line; csv: value, external_id, note, tags (';'-separated), source; "
@@ -121,8 +125,14 @@ def import_cmd(
         "-f",
         help=f"File format; guessed from the file if left out. {FORMAT_HELP}",
     ),
+    no_rescan: bool = typer.Option(False, "--no-rescan", help=NO_RESCAN_HELP),
+    policy_file: PolicyFileOption = None,
 ) -> None:
-    """Import entries from FILE into a bank; entries already present are skipped, bad lines reported."""
+    """Import entries from FILE into a bank; entries already present are skipped, bad lines reported.
+
+    New entries are then matched against the items stored earlier (a rescan), and
+    what they match goes through the policy like a live match.
+    """
     with _changes(ctx) as uow:
         result = import_file(
             uow,
@@ -139,6 +149,21 @@ def import_cmd(
         f"[green]{result.added} added[/], {result.already_present} already present, "
         f"{len(result.rejected)} rejected -> bank {result.bank}"
     )
+    if result.rescan_id is not None:
+        _rescan(ctx, bank, result.rescan_id, no_rescan, policy_file)
+
+
+def _rescan(
+    ctx: typer.Context, bank: str, rescan_id: int, queue_only: bool, policy_file: Path | None
+) -> None:
+    """Run the job just queued, or say how to run it later."""
+    if queue_only:
+        console.print(f"rescan #{rescan_id} queued; `vigil bank rescan {bank}` runs it")
+        return
+    engine = state(ctx).engine()
+    with Session(engine) as session:
+        jobs = [r for r in list_rescans(session, bank, unfinished=True) if r.id == rescan_id]
+    rescans_cli.run_jobs(engine, jobs, policy_file)
 
 
 @app.command("export")
@@ -288,11 +313,26 @@ def entry_enable_cmd(
     ctx: typer.Context,
     bank: str = typer.Argument(..., help="Bank name."),
     entry_id: int = typer.Argument(..., help="Entry id (see `vigil bank show`)."),
+    no_rescan: bool = typer.Option(False, "--no-rescan", help=NO_RESCAN_HELP),
+    policy_file: PolicyFileOption = None,
 ) -> None:
-    """Restore a withdrawn entry so it matches again."""
+    """Restore a withdrawn entry so it matches again, also on items stored while it was withdrawn."""
     with _changes(ctx) as uow:
         changed = set_entry_enabled(uow, bank, entry_id, True)
     console.print(f"entry {entry_id} {'enabled' if changed else 'was already enabled'}")
+    if changed:
+        with Session(state(ctx).engine()) as session:
+            queued = [
+                r.id
+                for r in list_rescans(session, bank, unfinished=True)
+                if r.first_entry_id == r.last_entry_id == entry_id
+            ]
+        if queued:
+            _rescan(ctx, bank, queued[-1], no_rescan, policy_file)
+
+
+app.command("rescan")(rescans_cli.rescan_cmd)
+app.command("rescans")(rescans_cli.rescans_cmd)
 
 
 def _held_count(session: Session, bank: str) -> str:

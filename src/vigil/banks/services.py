@@ -26,6 +26,7 @@ from vigil.banks.formats import (
 )
 from vigil.banks.models import DEFAULT_PDQ_THRESHOLD, PDQ_BITS, Bank, BankEntry, BankKind
 from vigil.banks.normalize import NormaliseError, normalise_entry
+from vigil.rescans import queue as rescans
 from vigil.unit_of_work import UnitOfWork
 
 MAX_FIELD = 200  # external_id and source columns
@@ -41,6 +42,8 @@ class ImportResult:
     added: int = 0
     already_present: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    # The job that will match the new entries against items stored before them.
+    rescan_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,9 @@ def set_entry_enabled(
     uow.session.flush()
     event = "bank.entry_enabled" if enabled else "bank.entry_disabled"
     uow.log.record(event, f"bank:{bank.id}", payload)
+    if enabled:
+        # Items stored while the entry was withdrawn were never matched against it.
+        rescans.queue_rescan(uow, bank, entry.id, entry.id, "entry_enabled")
     return True
 
 
@@ -276,6 +282,9 @@ def import_entries(uow: UnitOfWork, bank: Bank, entries: Iterable[RawEntry]) -> 
                 "last_entry_id": new_rows[-1].id,
             },
         )
+        ids = [r.id for r in new_rows]
+        job = rescans.queue_rescan(uow, bank, min(ids), max(ids), "import")
+        result.rescan_id = job.id if job is not None else None
     return result
 
 

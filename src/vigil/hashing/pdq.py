@@ -250,13 +250,26 @@ def dihedral_from_hash(bits: bytes) -> list[bytes]:
     PDQ's threshold of 31 in most cases. With the image, use ``hash_image_dihedral``.
     """
     to_hex(bits)  # validates the length
-    vector = np.unpackbits(np.frombuffer(bits, dtype=np.uint8))
+    batch = dihedral_from_hashes(np.frombuffer(bits, dtype=np.uint8).reshape(1, HASH_BYTES))
+    return [row.tobytes() for row in batch[0]]
+
+
+def dihedral_from_hashes(hashes: HashArray) -> HashArray:
+    """:func:`dihedral_from_hash` for many hashes at once: ``(n, 32)`` bytes in, ``(n, 8, 32)`` out.
+
+    Rescans estimate the orientations of every stored hash-only image, so one
+    numpy pass per chunk instead of one per image.
+    """
+    if hashes.ndim != 2 or hashes.shape[1] != HASH_BYTES:
+        raise ValueError(f"expected an (n, {HASH_BYTES}) array of hash bytes, got {hashes.shape}")
+    n = hashes.shape[0]
+    vectors = np.unpackbits(hashes, axis=1)
     # The hash's first bit is the block's last coefficient (C++ word order, printed high first).
-    block = vector[::-1].reshape(16, 16)
-    out: list[bytes] = []
-    for name in DIHEDRAL_ORDER:
+    blocks = vectors[:, ::-1].reshape(n, 16, 16)
+    out = np.empty((n, len(DIHEDRAL_ORDER), HASH_BYTES), dtype=np.uint8)
+    for k, name in enumerate(DIHEDRAL_ORDER):
         transpose, negate = _HASH_DOMAIN[name]
-        moved = block.T if transpose else block
+        moved = blocks.transpose(0, 2, 1) if transpose else blocks
         flipped = np.where(negate, 1 - moved, moved).astype(np.uint8)
-        out.append(np.packbits(flipped.reshape(256)[::-1]).tobytes())
+        out[:, k] = np.packbits(flipped.reshape(n, 256)[:, ::-1], axis=1)
     return out

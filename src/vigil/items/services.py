@@ -259,3 +259,32 @@ def drop_content(uow: UnitOfWork, item_ids: Sequence[int], *, reason: str) -> No
         update(Media).where(Media.item_id.in_(item_ids)).values(url=None, data=None)
     )
     uow.log.record("items.content_dropped", "items", {"item_ids": list(item_ids), "reason": reason})
+
+
+def stored_scan_inputs(uow: UnitOfWork, item_ids: Sequence[int]) -> list[ScanInput]:
+    """What the matchers may look at for stored items, in id order: whatever content is left.
+
+    Items whose content was dropped still have their text digest and media hashes,
+    which is all that hash and exact-text banks need.
+    """
+    if not item_ids:
+        return []
+    media: dict[int, list[MediaHashes]] = {i: [] for i in item_ids}
+    rows = uow.session.execute(
+        select(
+            Media.item_id, Media.position, Media.md5, Media.sha256, Media.pdq, Media.pdq_variants
+        )
+        .where(Media.item_id.in_(item_ids))
+        .order_by(Media.item_id, Media.position)
+    )
+    for item_id, position, md5, sha256, pdq, variants in rows:
+        media[item_id].append(MediaHashes(position, md5, sha256, pdq, tuple(variants or ())))
+    items = uow.session.execute(
+        select(Item.id, Item.text, Item.urls, Item.text_sha256)
+        .where(Item.id.in_(item_ids))
+        .order_by(Item.id)
+    )
+    return [
+        ScanInput(item_id, text, list(urls or ()), media[item_id], text_sha256=digest)
+        for item_id, text, urls, digest in items
+    ]

@@ -66,13 +66,7 @@ def guard_matches(
         return list(drafts)
     if cfg.enabled:
         _check(uow, cfg, now, sorted(counts))
-    held = set(
-        uow.session.scalars(
-            select(BankEntry.id).where(
-                BankEntry.id.in_(sorted(counts)), BankEntry.quarantined_at.is_not(None)
-            )
-        )
-    )
+    held = _held(uow, sorted(counts))
     for entry_id in sorted(held):
         uow.session.execute(
             update(Quarantine)
@@ -80,6 +74,30 @@ def guard_matches(
             .values(held_matches=Quarantine.held_matches + counts[entry_id])
         )
     return [_marked(d, held) for d in drafts]
+
+
+def mark_quarantined(uow: UnitOfWork, drafts: Sequence[SignalDraft]) -> list[SignalDraft]:
+    """Mark drafts whose entry is quarantined now, without counting them.
+
+    For matches that are not live traffic (a rescan of stored items): a burst
+    there is expected and must not trip the safeguard, but an entry a person
+    has not released still may not act alone.
+    """
+    entry_ids = sorted({d.entry.entry_id for d in drafts if d.entry is not None})
+    if not entry_ids:
+        return list(drafts)
+    held = _held(uow, entry_ids)
+    return [_marked(d, held) for d in drafts]
+
+
+def _held(uow: UnitOfWork, entry_ids: list[int]) -> set[int]:
+    return set(
+        uow.session.scalars(
+            select(BankEntry.id).where(
+                BankEntry.id.in_(entry_ids), BankEntry.quarantined_at.is_not(None)
+            )
+        )
+    )
 
 
 def _marked(draft: SignalDraft, held: set[int]) -> SignalDraft:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from vigil.banks.models import DEFAULT_PDQ_THRESHOLD, Bank, BankEntry
@@ -69,9 +69,16 @@ class BankIndex:
     entries: int = 0
 
     @classmethod
-    def load(cls, session: Session, pdq_builder: PdqMatcherBuilder | None = None) -> BankIndex:
+    def load(
+        cls,
+        session: Session,
+        pdq_builder: PdqMatcherBuilder | None = None,
+        *,
+        only: ColumnElement[bool] | None = None,
+    ) -> BankIndex:
+        """Every enabled entry of every enabled bank; ``only`` narrows that (a rescan's entries)."""
         index = cls(pdq_builder=pdq_builder)
-        rows = session.execute(
+        query = (
             select(
                 Bank.id,
                 Bank.name,
@@ -92,6 +99,9 @@ class BankIndex:
             .where(Bank.enabled.is_(True), BankEntry.enabled.is_(True))
             .order_by(BankEntry.id)
         )
+        if only is not None:
+            query = query.where(only)
+        rows = session.execute(query)
         for bank_id, name, kind, category, negative, rollout, threshold, turns, *entry in rows:
             entry_id, value, external_id, source, tags, held_at = entry
             held = held_at is not None  # quarantined: its signals may not act alone

@@ -1,0 +1,1 @@
+"""Retroactive matching: items stored before a bank gained entries are matched against them."""
