@@ -8,9 +8,12 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from vigil.cli_support import console, state
 from vigil.ingest.services import IngestSummary, ingest_file, scan_context
+from vigil.rescans.cli import run_jobs
+from vigil.rescans.services import list_rescans
 from vigil.signals.refresh import DEFAULT_REFRESH_SECONDS
 
 
@@ -91,8 +94,14 @@ def ingest(
             batch_size=batch_size,
             rejects_path=rejects,
             on_bytes=lambda n: progress.advance(task, n),
+            updater=refresher.updater if refresher is not None else None,
         )
     console.print(summary_table(summary))
+    if summary.rescans_stretched:
+        # Entries imported mid-run: finish matching them against what this run stored before.
+        with Session(engine) as session:
+            pending = list_rescans(session, unfinished=True)
+        run_jobs(engine, pending, policy)
     if summary.rejected:
         console.print(
             f"[yellow]{summary.rejected} rejected line(s) written to {summary.rejects_path}[/]"

@@ -21,6 +21,8 @@ from vigil.ingest.readers import Parsed, read_records
 from vigil.items.schemas import ItemRecord, NoticeRecord
 from vigil.pipeline import BatchOutcome, ScanContext, process_batch
 from vigil.policy import services as policy_services
+from vigil.rescans.queue import extend_rescans
+from vigil.signals.refresh import IndexUpdater
 from vigil.unit_of_work import unit_of_work
 
 
@@ -32,6 +34,7 @@ class IngestSummary:
     batches: int = 0
     outcome: BatchOutcome = field(default_factory=BatchOutcome)
     elapsed_s: float = 0.0
+    rescans_stretched: int = 0
 
     @property
     def rejected(self) -> int:
@@ -51,7 +54,10 @@ def ingest_file(
     rejects_path: Path | None = None,
     on_bytes: Callable[[int], None] | None = None,
     on_batch: Callable[[IngestSummary], None] | None = None,
+    updater: IndexUpdater | None = None,
 ) -> IngestSummary:
+    """Ingest one file; with ``updater`` (the run's live index), bank entries that reach the
+    index mid-run stretch their rescan jobs over the items stored before they did."""
     rejects_path = rejects_path or default_rejects_path(path)
     summary = IngestSummary(path, rejects_path)
     started = time.perf_counter()
@@ -70,6 +76,8 @@ def ingest_file(
             summary.batches += 1
             items.clear()
             notices.clear()
+            if updater is not None:
+                summary.rescans_stretched += stretch_rescans(engine, updater)
             if on_batch:
                 on_batch(summary)
 
@@ -86,8 +94,24 @@ def ingest_file(
             if len(items) + len(notices) >= batch_size:
                 flush()
         flush()
+    if updater is not None:
+        summary.rescans_stretched += stretch_rescans(engine, updater)
     summary.elapsed_s = time.perf_counter() - started
     return summary
+
+
+def stretch_rescans(engine: Engine, updater: IndexUpdater) -> int:
+    """Hand the entries the live index took in to their rescan jobs; returns jobs stretched.
+
+    Called between batches, in the ingest's own thread: every item committed so
+    far may have been scanned without those entries, and every later batch is
+    scanned with them.
+    """
+    added = updater.take_added()
+    if not added:
+        return 0
+    with unit_of_work(engine) as uow:
+        return len(extend_rescans(uow, added))
 
 
 def _withheld(raw: str) -> bool:

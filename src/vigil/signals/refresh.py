@@ -64,6 +64,9 @@ class IndexUpdater:
         self.after_seq = after_seq
         self.applied = 0  # events applied so far; a test or a progress line can watch it
         self._dirty_text: set[str] = set()
+        # Entry ranges taken into the index, for the scan's thread to hand to rescans.
+        self._added: list[tuple[int, int, int]] = []
+        self._added_lock = threading.Lock()
 
     @classmethod
     def load(cls, session: Session) -> IndexUpdater:
@@ -89,19 +92,39 @@ class IndexUpdater:
         self.applied += len(rows)
         return len(rows)
 
+    def take_added(self) -> list[tuple[int, int, int]]:
+        """``(bank id, first entry id, last entry id)`` taken into the index since the last call.
+
+        Items the scan stored before these entries reached its index were not
+        matched against them; ``vigil.rescans.queue.extend_rescans`` covers them.
+        """
+        with self._added_lock:
+            added, self._added = self._added, []
+        return added
+
     def _apply(
         self, session: Session, event_type: str, bank_id: int, payload: dict[str, Any]
     ) -> None:
         if event_type == "bank.entries_added":
             first, last = int(payload["first_entry_id"]), int(payload["last_entry_id"])
-            rows = self._entries(session, bank_id, BankEntry.id.between(first, last))
+            live = BankEntry.id.between(first, last) & BankEntry.enabled.is_(True)
+            rows = self._entries(session, bank_id, live)
             self._settings(session, bank_id)
-            self._add(rows, only_if_enabled=True)
+            if self._add(rows, only_if_enabled=True):
+                self._note_added(bank_id, first, last)
         elif event_type in _ENTRY_EVENTS:
             rows = self._entries(session, bank_id, BankEntry.id == int(payload["bank_entry_id"]))
             self._settings(session, bank_id)
             if _ENTRY_EVENTS[event_type]:
-                self._add(rows, only_if_enabled=True)
+                # Enabled again and not withdrawn since (a later event would remove it).
+                current = self._entries(
+                    session,
+                    bank_id,
+                    (BankEntry.id == int(payload["bank_entry_id"])) & BankEntry.enabled.is_(True),
+                )
+                if self._add(current, only_if_enabled=True):
+                    entry_id = int(payload["bank_entry_id"])
+                    self._note_added(bank_id, entry_id, entry_id)
             else:
                 self._remove(rows)
         elif event_type in _BANK_EVENTS:
@@ -113,6 +136,10 @@ class IndexUpdater:
                 self._remove(rows)
         elif event_type in ("bank.created", "bank.settings_changed"):
             self._settings(session, bank_id)
+
+    def _note_added(self, bank_id: int, first: int, last: int) -> None:
+        with self._added_lock:
+            self._added.append((bank_id, first, last))
 
     def _entries(self, session: Session, bank_id: int, condition: Any) -> list[_EntryRow]:
         rows = session.execute(
@@ -152,8 +179,10 @@ class IndexUpdater:
         )
         self.index.update_pdq_settings()
 
-    def _add(self, rows: Iterable[_EntryRow], *, only_if_enabled: bool) -> None:
+    def _add(self, rows: Iterable[_EntryRow], *, only_if_enabled: bool) -> int:
+        """Add entries the index lacks; returns how many it lacked."""
         index = self.index
+        added = 0
         new_pdq: list[tuple[int, str]] = []
         for row in rows:
             bank = index.banks.get(row.bank_id)
@@ -174,12 +203,14 @@ class IndexUpdater:
             # A new list, swapped in whole: a scan holding the old list is unaffected.
             index.by_kind[bank.kind][row.value] = [*refs, ref]
             index.entries += 1
+            added += 1
             if bank.kind in ("term", "regex") and not refs:
                 self._dirty_text.add(bank.kind)
             if bank.kind == "pdq" and not refs:
                 new_pdq.append((row.entry_id, row.value))
         if new_pdq:
             index.add_pdq(new_pdq)
+        return added
 
     def _remove(self, rows: Sequence[_EntryRow]) -> None:
         index = self.index
