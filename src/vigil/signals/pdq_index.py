@@ -41,11 +41,11 @@ import numpy.typing as npt
 
 from vigil.signals.pdq_matching import PDQ_BYTES
 from vigil.signals.pdq_segment import (
-    SEGMENT_CAP,
-    Flat,
     I64,
-    Segment,
+    SEGMENT_CAP,
     U32,
+    Flat,
+    Segment,
     build_segments,
     load_array,
 )

@@ -115,6 +115,20 @@ def _start(rel: Any, base: Any, ro: Any, bo: Any, s: Any, b: Any) -> Any:
 
 
 @njit(inline="always")
+def _room(out: Any, count: Any, more: Any) -> Any:
+    """``out`` ((cap, 3) int64), reallocated if ``more`` rows may not fit after ``count``.
+
+    Called before a loop, never inside one: a call in a hot loop stops numba
+    from pruning reference counting there, which costs ~100 ns per iteration.
+    """
+    if count + more <= out.shape[0]:
+        return out
+    bigger = np.empty((max(2 * out.shape[0], count + more), 3), np.int64)
+    bigger[:count] = out[:count]
+    return bigger
+
+
+@njit(inline="always")
 def _grow(arr: Any, count: Any) -> Any:
     if count < arr.shape[0]:
         return arr
@@ -169,11 +183,10 @@ def _chunk0(pos: Any, low0: Any, rel: Any, base: Any, geo: Any) -> Any:
     return (lo << shift) | (np.int64(low0[pos]) & ((np.int64(1) << shift) - 1))
 
 
-@njit(inline="always")
+@njit(cache=True, nogil=True)
 def _verify(
-    pos: Any,
-    t: Any,
     q: Any,
+    qi: Any,
     radius: Any,
     thr: Any,
     rows: Any,
@@ -181,24 +194,50 @@ def _verify(
     rel: Any,
     base: Any,
     geo: Any,
+    cq: Any,
+    nc: Any,
+    out: Any,
+    count: Any,
 ) -> Any:
-    """Distance of a candidate found through table ``t >= 1``, or -1 if it is not ours to report."""
-    d = np.int64(0)
-    for j in range(1, 8):
-        dj = _pc(rows[pos, j - 1] ^ q[j])
-        if j < t and dj <= thr[j]:
-            return -1  # an earlier table reports it
-        if j == t and dj > thr[t]:
-            return -1  # passed the filter only on the bits it does not see
-        d += dj
-        if d > radius:
-            return -1
-    if d + _pc((np.int64(low0[pos]) ^ np.int64(q[0])) & 0xFFFF) > radius:
-        return -1
-    d0 = _pc(_chunk0(pos, low0, rel, base, geo) ^ np.int64(q[0]))
-    if d0 <= thr[0] or d + d0 > radius:
-        return -1
-    return d + d0
+    """Append ``(qi, position, distance)`` to ``out`` for each queued candidate within ``radius``.
+
+    A candidate from table ``t >= 1`` is dropped when an earlier table would
+    report it too, or when it passed the kept-bits test but its chunk ``t`` is
+    beyond budget. Chunk 0 is rebuilt (a binary search) only for the rare
+    candidate still within the radius on the other 240 bits. The loop calls
+    no helper that takes arrays: numba would count references on every pass.
+    """
+    q0 = np.int64(q[0])
+    mask0 = (np.int64(1) << (32 - geo[0, 0])) - 1
+    for c in range(nc):
+        pos = cq[c, 0]
+        t = cq[c, 1]
+        if t == 0:
+            # chunk 0 exactly: flips in the bucket's bits, then in the low bits
+            d = thr[0] - cq[c, 2] + _pc((np.int64(low0[pos]) ^ q0) & mask0)
+            for j in range(1, 8):
+                d += _pc(rows[pos, j - 1] ^ q[j])
+                if d > radius:
+                    break
+        else:
+            d = 0
+            for j in range(1, 8):
+                dj = _pc(rows[pos, j - 1] ^ q[j])
+                if (j < t and dj <= thr[j]) or (j == t and dj > thr[t]) or d + dj > radius:
+                    d = radius + 1  # reported by an earlier table, or too far
+                    break
+                d += dj
+            if d <= radius and d + _pc((np.int64(low0[pos]) ^ q0) & 0xFFFF) <= radius:
+                d0 = _pc(_chunk0(pos, low0, rel, base, geo) ^ q0)
+                d = radius + 1 if d0 <= thr[0] else d + d0
+            else:
+                d = radius + 1
+        if d <= radius:
+            out[count, 0] = qi
+            out[count, 1] = pos
+            out[count, 2] = d
+            count += 1
+    return count
 
 
 @njit(cache=True, nogil=True)
@@ -270,8 +309,14 @@ def search_segment(
     rel: Any,
     base: Any,
     geo: Any,
+    work: Any,
+    cq: Any,
 ) -> Any:
     """Multi-index search of one segment: ``(query index, position, distance)`` per match.
+
+    ``work`` ((4, 8, MAX_VARIANTS) int64) and ``cq`` ((k, 3) int64) are scratch
+    space the caller keeps per thread: allocating them on every call would
+    cost more than a small query. The possibly grown ``cq`` is returned fourth.
 
     Table ``t`` is probed within ``thr[t]`` bits of the query's chunk ``t``; the
     thresholds satisfy ``sum(thr + 1) > radius``, so every entry within
@@ -285,17 +330,13 @@ def search_segment(
     buckets), kept-bits tests 64 bytes at a time (prefetch positions),
     positions (prefetch rows), and finally verification on all 256 bits.
     """
-    cap = 64
-    out_q = np.empty(cap, np.int64)
-    out_p = np.empty(cap, np.int64)
-    out_d = np.empty(cap, np.int64)
+    out = np.empty((64, 3), np.int64)
     count = 0
-    bk = np.empty((8, MAX_VARIANTS), np.int64)
-    bb = np.empty((8, MAX_VARIANTS), np.int64)
-    bs = np.empty((8, MAX_VARIANTS), np.int64)
-    be = np.empty((8, MAX_VARIANTS), np.int64)
+    bk = work[0]
+    bb = work[1]
+    bs = work[2]
+    be = work[3]
     nv = np.zeros(8, np.int64)
-    cq = np.empty((4096, 3), np.int64)
     n = rows.shape[0]
     flat = rows.reshape(-1)
     mask0 = (np.int64(1) << (32 - geo[0, 0])) - 1
@@ -342,28 +383,10 @@ def search_segment(
                 cq[c, 0] = pos
                 _prefetch(flat, pos * 7)
                 _prefetch(flat, pos * 7 + 6)
-        for c in range(nc):
-            pos = cq[c, 0]
-            t = cq[c, 1]
-            if t == 0:
-                # chunk 0 exactly: flips in the bucket's bits, then in the low bits
-                d = thr[0] - cq[c, 2] + _pc((np.int64(low0[pos]) ^ np.int64(q[0])) & mask0)
-                for j in range(7):
-                    d += _pc(rows[pos, j] ^ q[j + 1])
-                    if d > radius:
-                        break
-            else:
-                d = _verify(pos, t, q, radius, thr, rows, low0, rel, base, geo)
-            if 0 <= d <= radius:
-                out_q = _grow(out_q, count)
-                out_p = _grow(out_p, count)
-                out_d = _grow(out_d, count)
-                out_q[count] = qi
-                out_p[count] = pos
-                out_d[count] = d
-                count += 1
+        out = _room(out, count, nc)
+        count = _verify(q, qi, radius, thr, rows, low0, rel, base, geo, cq, nc, out, count)
         qi += 1
-    return out_q[:count].copy(), out_p[:count].copy(), out_d[:count].copy()
+    return out[:count, 0].copy(), out[:count, 1].copy(), out[:count, 2].copy(), cq
 
 
 @njit(cache=True, nogil=True)
@@ -371,10 +394,7 @@ def scan_segment(
     queries: Any, radius: Any, rows: Any, low0: Any, rel: Any, base: Any, geo: Any
 ) -> Any:
     """Every entry of a segment against every query: the exact path for radii over 31."""
-    cap = 64
-    out_q = np.empty(cap, np.int64)
-    out_p = np.empty(cap, np.int64)
-    out_d = np.empty(cap, np.int64)
+    out = np.empty((64, 3), np.int64)
     count = 0
     p0 = geo[0, 0]
     s0 = geo[0, 1]
@@ -386,31 +406,29 @@ def scan_segment(
         q = queries[qi]
         for b in range(np.int64(1) << p0):
             top = b << shift
-            for i in range(_start(rel, base, ro, bo, s0, b), _start(rel, base, ro, bo, s0, b + 1)):
+            start = _start(rel, base, ro, bo, s0, b)
+            end = _start(rel, base, ro, bo, s0, b + 1)
+            out = _room(out, count, end - start)
+            for i in range(start, end):
                 d = _pc((top | (np.int64(low0[i]) & mask0)) ^ np.int64(q[0]))
                 for j in range(7):
                     d += _pc(rows[i, j] ^ q[j + 1])
                 if d <= radius:
-                    out_q = _grow(out_q, count)
-                    out_p = _grow(out_p, count)
-                    out_d = _grow(out_d, count)
-                    out_q[count] = qi
-                    out_p[count] = i
-                    out_d[count] = d
+                    out[count, 0] = qi
+                    out[count, 1] = i
+                    out[count, 2] = d
                     count += 1
-    return out_q[:count].copy(), out_p[:count].copy(), out_d[:count].copy()
+    return out[:count, 0].copy(), out[:count, 1].copy(), out[:count, 2].copy()
 
 
 @njit(cache=True, nogil=True)
 def scan_flat(queries: Any, radius: Any, words: Any) -> Any:
     """Brute force over plain hashes (the delta): ``words`` is ``(n, 4)`` uint64."""
-    cap = 64
-    out_q = np.empty(cap, np.int64)
-    out_p = np.empty(cap, np.int64)
-    out_d = np.empty(cap, np.int64)
+    out = np.empty((64, 3), np.int64)
     count = 0
     for qi in range(queries.shape[0]):
         q = queries[qi]
+        out = _room(out, count, words.shape[0])
         for i in range(words.shape[0]):
             d = (
                 _pc(words[i, 0] ^ q[0])
@@ -419,14 +437,11 @@ def scan_flat(queries: Any, radius: Any, words: Any) -> Any:
                 + _pc(words[i, 3] ^ q[3])
             )
             if d <= radius:
-                out_q = _grow(out_q, count)
-                out_p = _grow(out_p, count)
-                out_d = _grow(out_d, count)
-                out_q[count] = qi
-                out_p[count] = i
-                out_d[count] = d
+                out[count, 0] = qi
+                out[count, 1] = i
+                out[count, 2] = d
                 count += 1
-    return out_q[:count].copy(), out_p[:count].copy(), out_d[:count].copy()
+    return out[:count, 0].copy(), out[:count, 1].copy(), out[:count, 2].copy()
 
 
 @njit(cache=True, nogil=True)

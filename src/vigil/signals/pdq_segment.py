@@ -21,6 +21,7 @@ Segments never change after they are built; the index swaps whole objects.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,7 +132,8 @@ class Segment:
 
     def search(self, queries: U32, radius: int, thr: I64) -> tuple[I64, I64, I64]:
         """``(query index, position, distance)`` within ``radius``; see ``kern.search_segment``."""
-        return kern.search_segment(  # type: ignore[no-any-return]
+        work = _SCRATCH
+        qi, pos, dist, work.queue = kern.search_segment(
             queries,
             radius,
             thr,
@@ -142,7 +144,10 @@ class Segment:
             self.rel,
             self.base,
             self.geo,
+            work.buckets,
+            work.queue,
         )
+        return qi, pos, dist
 
     def scan(self, queries: U32, radius: int) -> tuple[I64, I64, I64]:
         """The same answer by comparing every entry: for radii the index does not cover."""
@@ -191,6 +196,17 @@ class Segment:
         if seg.rows.shape != (seg.n, 7) or seg.filt.shape != (7 * seg.n + kern.PAD,):
             raise ValueError(f"{directory}: arrays do not match the manifest")
         return seg
+
+
+class _Scratch(threading.local):
+    """Per-thread scratch arrays for the search kernel (see ``kern.search_segment``)."""
+
+    def __init__(self) -> None:
+        self.buckets = np.empty((4, 8, kern.MAX_VARIANTS), np.int64)
+        self.queue = np.empty((4096, 3), np.int64)
+
+
+_SCRATCH = _Scratch()
 
 
 def load_array(path: Path, mmap: bool) -> npt.NDArray[Any]:
