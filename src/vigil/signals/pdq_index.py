@@ -137,10 +137,11 @@ class PdqIndex:
         self._merge_lock = threading.Lock()  # one merge at a time
 
     @classmethod
-    def build(cls, ids: Ids, hashes: Hashes) -> PdqIndex:
+    def build(cls, ids: Ids, hashes: Hashes, *, delta_limit: int = DELTA_LIMIT) -> PdqIndex:
         """An index over ``hashes`` (32 bytes each) answering with ``ids`` (same order)."""
         words = as_words(hashes)
-        return cls(build_segments(words, _as_ids(ids, len(words))))
+        segments = build_segments(words, _as_ids(ids, len(words)))
+        return cls(segments, delta_limit=delta_limit)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -22,13 +22,18 @@ Layout of one segment (see ``pdq_index`` for why it is this compact):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.core import cgutils as _cgutils
+from numba.extending import intrinsic as _intrinsic
+
+# numba's code-generation helpers carry no usable type information.
+cgutils: Any = _cgutils
+intrinsic: Callable[[Callable[..., Any]], Any] = _intrinsic
 
 POS_BITS = 24
 LOW_BITS = 8

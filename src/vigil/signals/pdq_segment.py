@@ -20,6 +20,7 @@ Segments never change after they are built; the index swaps whole objects.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from dataclasses import dataclass
@@ -156,7 +157,8 @@ class Segment:
         )
 
     def ids_at(self, positions: npt.NDArray[Any]) -> I64:
-        return self.ids[positions].astype(np.int64) + self.id_base
+        ids: I64 = self.ids[positions].astype(np.int64) + self.id_base
+        return ids
 
     def positions_of(self, ids: I64) -> I64:
         """Positions holding any of ``ids`` (sorted, unique): one pass over the ids."""
@@ -262,4 +264,4 @@ def build_segments(words: U32, ids: I64) -> list[Segment]:
         return []
     parts = -(-n // SEGMENT_CAP)
     bounds = [n * i // parts for i in range(parts + 1)]
-    return [Segment.build(words[a:b], ids[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [Segment.build(words[a:b], ids[a:b]) for a, b in itertools.pairwise(bounds)]
