@@ -55,6 +55,8 @@ FORMAT_VERSION = 1
 MAX_INDEXED_RADIUS = 31
 DELTA_LIMIT = 16_384  # hashes compared one by one before they become a segment
 AUTO_MERGE_LIMIT = 1 << 22  # larger merges wait for compact()
+DEAD_LIMIT = 0.01  # a segment with more tombstones than this share is rewritten without them,
+DEAD_MIN = 1024  # once it has this many (below that their memory does not matter)
 
 Ids = Sequence[int] | npt.NDArray[np.integer[Any]]
 Hashes = Sequence[bytes] | npt.NDArray[np.uint8]
@@ -228,8 +230,22 @@ class PdqIndex:
                 self._merge_lock.release()
 
     def disable(self, ids: Ids) -> int:
-        """Withdraw every entry with these ids from matching; returns how many were live."""
-        return self._mark(ids, disable=True)
+        """Withdraw every entry with these ids from matching; returns how many were live.
+
+        Tombstones cost memory while the entries they hide count for nothing,
+        so a segment over ``DEAD_LIMIT`` (and ``DEAD_MIN``) is rewritten without
+        them, in this call unless a merge is already running; matching goes on.
+        """
+        changed = self._mark(ids, disable=True)
+        if self._merge_lock.acquire(blocking=False):
+            try:
+                state = self._state
+                for seg, dead in zip(state.segments, state.dead, strict=True):
+                    if len(dead) > max(DEAD_LIMIT * seg.n, DEAD_MIN):
+                        self._merge([seg])
+            finally:
+                self._merge_lock.release()
+        return changed
 
     def enable(self, ids: Ids) -> int:
         """Undo :meth:`disable` for entries still stored; returns how many came back."""
