@@ -105,10 +105,10 @@ def ensure_peer() -> Path:
     stamp = PEER_VENV / ".installed"
     if not stamp.exists() or stamp.stat().st_mtime < PEER_REQUIREMENTS.stat().st_mtime:
         subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "-r", str(PEER_REQUIREMENTS)],
-            check=True,
-        )
+        pip = [str(python), "-m", "pip", "install", "--quiet", "-r", str(PEER_REQUIREMENTS)]
+        done = subprocess.run(pip, capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"installing {PEER_REQUIREMENTS.name} failed:\n{done.stderr}")
         stamp.touch()
     return python
 
