@@ -1,7 +1,8 @@
 """In-memory index over enabled bank entries, built once per scan run.
 
 Hashes, normalised text, URLs and domains are dictionary look-ups; terms and
-patterns go through ``text_matchers``; PDQ through a :class:`PdqMatcher`.
+patterns go through ``text_matchers``; PDQ through a :class:`PdqMatcher`, by
+default the exact multi-index :class:`~vigil.signals.pdq_index.PdqIndex`.
 
 Two bank settings shape every look-up. ``rollout``: an item outside a bank's
 share is not matched against it at all. ``negative``: a bank of known-benign
@@ -103,9 +104,9 @@ class BankIndex:
 
     def _build_pdq(self, builder: PdqMatcherBuilder | None) -> None:
         if builder is None:
-            from vigil.signals.pdq_bruteforce import BruteForcePdqMatcher
+            from vigil.signals.pdq_index import PdqIndex
 
-            builder = BruteForcePdqMatcher.build
+            builder = PdqIndex.build
         values = self.by_kind["pdq"]
         # One row per distinct hash; the matcher answers with the first entry id holding it.
         self.pdq_values = {refs[0].entry_id: value for value, refs in values.items()}
