@@ -6,14 +6,14 @@ reuses the machine code instead of compiling for seconds. Every kernel is
 single-threaded and releases the GIL (``nogil``), so matches from several
 Python threads run side by side.
 
-Layout of one segment (see ``pdq_index`` for why it is this compact):
+Layout of one segment (``pdq_segment`` says what each array costs):
 
 - ``rows[i]``: chunks 1..7 of entry ``i`` (a chunk is a little-endian uint32 of
   the hash); entries are sorted by chunk 0.
 - ``low0[i]``: the low 16 bits of chunk 0; its top ``p0 >= 16`` bits are the
   entry's bucket in table 0's directory.
 - tables 1..7, each sorted by its chunk, entry ``k = (t - 1) * n + j``:
-  ``filt[k]`` is the chunk's low 8 bits and ``pos[3k:3k + 3]`` the entry's
+  ``filt[k]`` is the chunk's low 8 bits and ``pos24[3k:3k + 3]`` the entry's
   position in ``rows`` (24 bits, little-endian). The kept bytes sit apart from
   the positions so that scanning a bucket touches one cache line, not four.
 - directories: bucket ``b`` of table ``t`` starts at
@@ -39,7 +39,7 @@ POS_BITS = 24
 LOW_BITS = 8
 LOW_MASK = (1 << LOW_BITS) - 1
 PAD = 64  # entries after each table's end, so a 64-byte vector load stays in bounds
-MAX_VARIANTS = 2600  # C(24, <=3) = 2325 bucket variants at most
+MAX_VARIANTS = 2600  # buckets within 3 flips of 24 bits: C(24, <=3) = 2325
 
 
 @intrinsic

@@ -8,13 +8,16 @@ what               why                                     bytes/hash
 =================  ======================================  ===========
 ``rows``           chunks 1..7, sorted by chunk 0          28
 ``low0``           chunk 0's low 16 bits (top bits: dir.)  2
-``ent``            tables 1..7: 24-bit position + 8 bits   28
+``filt``           tables 1..7: one kept byte of the chunk  7
+``pos24``          tables 1..7: 24-bit position in rows    21
 ``ids``            uint32 above ``id_base``                4 (8 if ids span >= 2**32)
-directories        8 tables, uint16 per bucket + uint32    ~1 (16 hashes per bucket)
+directories        8 tables, uint16 per bucket + uint32    0.5-1 (~16 hashes per bucket)
                    per block of up to 256 buckets
 =================  ======================================  ===========
 
-Table 0 needs no positions: the rows themselves are in chunk-0 order.
+Table 0 needs no positions: the rows themselves are in chunk-0 order. A small
+segment pays more: table 0's directory has at least 2**16 buckets (128 KiB)
+so that 16 bits of chunk 0 can stay implicit.
 Segments never change after they are built; the index swaps whole objects.
 """
 
