@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint pytest bench services clean
+.PHONY: demo test lint pytest bench bench-pdq services clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	@scripts/bootstrap.sh "$(PYTHON)" "$(VENV)"
@@ -33,5 +33,10 @@ pytest: $(STAMP)
 bench: $(STAMP) services
 	$(BIN)/python bench/ingest_scan.py
 
+## bench-pdq: Vigil's PDQ index against threatexchange's at 100k, 1M and 10M hashes (long; SIZES=100k,1m to shorten)
+SIZES ?= 100k,1m,10m
+bench-pdq: $(STAMP)
+	$(BIN)/python bench/pdq_index.py --sizes $(SIZES)
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-bench-peer out .pytest_cache .mypy_cache .ruff_cache

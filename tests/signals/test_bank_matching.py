@@ -11,7 +11,9 @@ from tests.support.banks import load_index, make_bank
 from vigil.banks.formats import RawEntry
 from vigil.banks.models import BankEntry
 from vigil.banks.services import set_bank_enabled, set_entry_enabled, update_bank
-from vigil.signals.matchers import MediaHashes, ScanInput
+from vigil.signals.matchers import BankIndex, MediaHashes, ScanInput
+from vigil.signals.pdq_bruteforce import BruteForcePdqMatcher
+from vigil.signals.pdq_index import PdqIndex
 from vigil.unit_of_work import unit_of_work
 
 H = "ab" * 32
@@ -174,3 +176,17 @@ def test_patterns_and_exact_text(engine: Engine) -> None:
     assert exact.kind == "text"
     assert exact.reason.startswith("normalised text equals entry")
     assert index.match(text_item(3, "win a free cruise today!")) == []
+
+
+def test_the_default_pdq_matcher_is_the_index_and_agrees_with_brute_force(engine: Engine) -> None:
+    values = [pdq_near("0" * 64, 128, seed=s) for s in range(300)]
+    make_bank(engine, "wide", "pdq", "terrorism", values, threshold=40)  # over 31: the scan path
+    make_bank(engine, "narrow", "pdq", "hate", values[:50], threshold=12)
+    with Session(engine) as session:
+        default = BankIndex.load(session)
+        brute = BankIndex.load(session, pdq_builder=BruteForcePdqMatcher.build)
+    assert isinstance(default.pdq, PdqIndex)
+    for d in (0, 5, 12, 13, 31, 32, 40, 41):
+        item = media_item(d, pdq=pdq_near(values[d], d, seed=d + 1))
+        assert default.match(item) == brute.match(item)
+        assert default.match(item) or d > 40

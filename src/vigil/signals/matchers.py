@@ -1,7 +1,8 @@
 """In-memory index over enabled bank entries, built once per scan run.
 
 Hashes, normalised text, URLs and domains are dictionary look-ups; terms and
-patterns go through ``text_matchers``; PDQ through a :class:`PdqMatcher`.
+patterns go through ``text_matchers``; PDQ through a :class:`PdqMatcher`, by
+default the exact multi-index :class:`~vigil.signals.pdq_index.PdqIndex`.
 
 Two bank settings shape every look-up. ``rollout``: an item outside a bank's
 share is not matched against it at all. ``negative``: a bank of known-benign
@@ -134,9 +135,9 @@ class BankIndex:
     def _builder(self) -> PdqMatcherBuilder:
         if self.pdq_builder is not None:
             return self.pdq_builder
-        from vigil.signals.pdq_bruteforce import BruteForcePdqMatcher
+        from vigil.signals.pdq_index import PdqIndex
 
-        return BruteForcePdqMatcher.build
+        return PdqIndex.build
 
     def _build_pdq(self) -> None:
         values = self.by_kind["pdq"]

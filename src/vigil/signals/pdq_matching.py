@@ -2,8 +2,9 @@
 
 The bank index builds one matcher over every enabled PDQ entry and asks it for
 entries within the largest threshold of any PDQ bank; each bank's own threshold
-is applied afterwards. The default is the brute-force matcher; a faster exact
-index plugs in through :data:`PdqMatcherBuilder`.
+is applied afterwards. The default is the exact multi-index
+:class:`~vigil.signals.pdq_index.PdqIndex`; the brute-force matcher stays as the
+tests' oracle, and any other exact matcher plugs in through :data:`PdqMatcherBuilder`.
 """
 
 from __future__ import annotations
