@@ -24,6 +24,7 @@ from vigil.policy.models import Verdict
 from vigil.policy.schema import Policy
 from vigil.safeguards.services import guard_matches
 from vigil.signals.matchers import BankIndex, SignalDraft, Suppression
+from vigil.signals.pdq_banks import cache_dir_for
 from vigil.signals.refresh import IndexRefresher, IndexUpdater, chain_position
 from vigil.signals.services import (
     notice_draft,
@@ -49,8 +50,16 @@ class ScanContext:
 
     @classmethod
     def load(cls, session: Session, policy: Policy, policy_version_id: int) -> ScanContext:
+        """Load the bank index; large PDQ banks come from indexes saved next to the database."""
         position = chain_position(session)
-        return cls(policy, policy_version_id, BankIndex.load(session), position)
+        cache = cache_dir_for(session.get_bind().engine.url.render_as_string(hide_password=True))
+        index = BankIndex.load(session, after_seq=position, cache_dir=cache)
+        if index.replay_from is None:
+            return cls(policy, policy_version_id, index, position)
+        # A saved PDQ index reflects an older position: catch up on the bank events since.
+        catch_up = IndexUpdater(index, index.replay_from)
+        catch_up.poll(session)
+        return cls(policy, policy_version_id, index, catch_up.after_seq)
 
     def refresher(self, engine: Engine, interval: float) -> IndexRefresher:
         """A background thread that keeps ``index`` current with bank changes."""

@@ -23,7 +23,7 @@ def test_the_first_pass_keeps_what_the_index_matches(engine: Engine, transforms:
         engine, "p", "pdq", "terrorism", entries, threshold=20, match_transforms=transforms
     )
     index = load_index(engine)
-    reach = PdqReach.for_bank(index, bank_id)
+    reach = PdqReach.for_bank(index, bank_id, entries)
     assert reach is not None
     media: list[StoredPdq] = []
     for item_id in range(1, 600):
@@ -51,12 +51,11 @@ def test_no_first_pass_without_entries_or_with_very_many(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     empty = make_bank(engine, "empty", "pdq", "terrorism", [])
-    few = make_bank(
-        engine, "few", "pdq", "terrorism", [pdq_near("0" * 64, 100, seed=s) for s in range(3)]
-    )
+    values = [pdq_near("0" * 64, 100, seed=s) for s in range(3)]
+    few = make_bank(engine, "few", "pdq", "terrorism", values)
     index = load_index(engine)
-    assert PdqReach.for_bank(index, empty) is None
-    assert PdqReach.for_bank(index, few) is not None
+    assert PdqReach.for_bank(index, empty, []) is None
+    assert PdqReach.for_bank(index, few, values) is not None
     # Past the limit the bank index, with whatever PDQ index it has, answers alone.
     monkeypatch.setattr(pdq_reach, "MAX_ENTRIES", 2)
-    assert PdqReach.for_bank(index, few) is None
+    assert PdqReach.for_bank(index, few, values) is None

@@ -185,7 +185,8 @@ def test_the_default_pdq_matcher_is_the_index_and_agrees_with_brute_force(engine
     with Session(engine) as session:
         default = BankIndex.load(session)
         brute = BankIndex.load(session, pdq_builder=BruteForcePdqMatcher.build)
-    assert isinstance(default.pdq, PdqIndex)
+    assert default.pdq_banks
+    assert all(isinstance(b.matcher, PdqIndex) for b in default.pdq_banks.values())
     for d in (0, 5, 12, 13, 31, 32, 40, 41):
         item = media_item(d, pdq=pdq_near(values[d], d, seed=d + 1))
         assert default.match(item) == brute.match(item)

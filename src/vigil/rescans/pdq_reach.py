@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from vigil.banks.models import DEFAULT_PDQ_THRESHOLD, BankKind
+from vigil.banks.models import DEFAULT_PDQ_THRESHOLD
 from vigil.hashing.pdq import DIHEDRAL_ORDER, HASH_BYTES, dihedral_from_hashes
 from vigil.signals.matchers import BankIndex
 
@@ -37,14 +37,9 @@ class PdqReach:
         self._transforms = transforms
 
     @classmethod
-    def for_bank(cls, index: BankIndex, bank_id: int) -> PdqReach | None:
-        """The pass for the bank's entries in ``index``; ``None`` when it would not pay off."""
+    def for_bank(cls, index: BankIndex, bank_id: int, values: Sequence[str]) -> PdqReach | None:
+        """The pass for the job's entries (``values``); ``None`` when it would not pay off."""
         bank = index.banks.get(bank_id)
-        values = [
-            value
-            for value, refs in index.by_kind.get(BankKind.PDQ.value, {}).items()
-            if any(r.bank_id == bank_id for r in refs)
-        ]
         if bank is None or not values or len(values) > MAX_ENTRIES:
             return None
         radius = DEFAULT_PDQ_THRESHOLD if bank.threshold is None else bank.threshold

@@ -173,15 +173,31 @@ def run_rescan(
         if not bank.enabled:
             return RescanReport.of(job, name, kind, waiting="bank disabled")
         index = BankIndex.load(session, only=_entries_to_load(job, kind))
+        pdq_values = (
+            list(
+                session.scalars(
+                    select(BankEntry.value).where(
+                        BankEntry.bank_id == job.bank_id,
+                        BankEntry.id.between(job.first_entry_id, job.last_entry_id),
+                        BankEntry.enabled.is_(True),
+                    )
+                )
+            )
+            if kind == BankKind.PDQ
+            else []
+        )
     # Entries disabled since they were added are not in the index: nothing to look for.
-    live = any(
-        r.bank_id == job.bank_id for refs in index.by_kind.get(kind, {}).values() for r in refs
-    )
+    if kind == BankKind.PDQ:
+        live = bool(pdq_values)
+    else:
+        live = any(
+            r.bank_id == job.bank_id for refs in index.by_kind.get(kind, {}).values() for r in refs
+        )
     plan = _Plan(
         kind,
         ScanContext(policy.policy, policy.version_id, index),
         chunk_size if live else 0,
-        PdqReach.for_bank(index, job.bank_id) if kind == BankKind.PDQ else None,
+        PdqReach.for_bank(index, job.bank_id, pdq_values) if kind == BankKind.PDQ else None,
     )
     first = True
     while True:

@@ -21,6 +21,8 @@ class EntryRef:
     tags: tuple[str, ...] = ()
     # Held back by the match-rate safeguard: its signals may not act alone.
     quarantined: bool = False
+    # PDQ matches name the entry only; its provenance is read when the signal is recorded.
+    resolved: bool = True
 
     @property
     def label(self) -> str:

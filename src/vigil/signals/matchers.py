@@ -14,8 +14,9 @@ the positive match becomes a :class:`Suppression` instead of a signal.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence, Sized
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import cast
 
 from sqlalchemy import ColumnElement, select
@@ -34,12 +35,8 @@ from vigil.signals.drafts import (
     SignalDraft,
     Suppression,
 )
-from vigil.signals.pdq_matching import (
-    PdqMatcher,
-    PdqMatcherBuilder,
-    UpdatablePdqMatcher,
-    pdq_bytes,
-)
+from vigil.signals.pdq_banks import PdqBank, default_builder, load_bank
+from vigil.signals.pdq_matching import PdqMatcherBuilder, pdq_bytes
 from vigil.signals.text_matchers import RegexMatcher, Span, TermMatcher
 from vigil.signals.url_matching import match_urls
 
@@ -54,20 +51,36 @@ __all__ = [
 ]
 
 
+def settings_of(bank: Bank) -> BankSettings:
+    """What the scan needs of a bank row."""
+    threshold = bank.threshold
+    if bank.kind == "pdq" and threshold is None:
+        threshold = DEFAULT_PDQ_THRESHOLD
+    return BankSettings(
+        bank.id,
+        bank.name,
+        bank.kind,
+        bool(bank.negative),
+        float(bank.rollout),
+        threshold,
+        bool(bank.match_transforms),
+        category=bank.category,
+        enabled=bool(bank.enabled),
+    )
+
+
 @dataclass
 class BankIndex:
     banks: dict[int, BankSettings] = field(default_factory=dict)
     by_kind: dict[str, dict[str, list[EntryRef]]] = field(default_factory=lambda: defaultdict(dict))
     terms: TermMatcher | None = None
     patterns: RegexMatcher | None = None
-    pdq: PdqMatcher | None = None
-    pdq_radius: int = 0
+    # One exact index per PDQ bank; PDQ entries are not in ``by_kind`` (see ``pdq_banks``).
+    pdq_banks: dict[int, PdqBank] = field(default_factory=dict)
     pdq_transforms: bool = False  # some PDQ bank also matches rotations and mirrors
-    # Matcher id -> hash, and hash -> matcher id: one matcher row per distinct hash.
-    pdq_values: dict[int, str] = field(default_factory=dict)
-    pdq_rows: dict[str, int] = field(default_factory=dict)
     pdq_builder: PdqMatcherBuilder | None = None
-    entries: int = 0
+    # The oldest log position a saved PDQ index reflects: bank events after it need replaying.
+    replay_from: int | None = None
 
     @classmethod
     def load(
@@ -76,8 +89,14 @@ class BankIndex:
         pdq_builder: PdqMatcherBuilder | None = None,
         *,
         only: ColumnElement[bool] | None = None,
+        after_seq: int = 0,
+        cache_dir: Path | None = None,
     ) -> BankIndex:
-        """Every enabled entry of every enabled bank; ``only`` narrows that (a rescan's entries)."""
+        """Every enabled entry of every enabled bank; ``only`` narrows that (a rescan's entries).
+
+        ``after_seq`` is the log position read just before; with ``cache_dir``,
+        large PDQ banks are mapped from indexes saved by an earlier run.
+        """
         index = cls(pdq_builder=pdq_builder)
         query = (
             select(
@@ -97,7 +116,7 @@ class BankIndex:
                 BankEntry.quarantined_at,
             )
             .join(BankEntry, BankEntry.bank_id == Bank.id)
-            .where(Bank.enabled.is_(True), BankEntry.enabled.is_(True))
+            .where(Bank.enabled.is_(True), BankEntry.enabled.is_(True), Bank.kind != "pdq")
             .order_by(BankEntry.id)
         )
         if only is not None:
@@ -123,60 +142,75 @@ class BankIndex:
                 bank_id, name, category, entry_id, external_id, source, tuple(tags or ()), held
             )
             index.by_kind[kind].setdefault(value, []).append(ref)
-            index.entries += 1
         if index.by_kind.get("term"):
             index.terms = TermMatcher(index.by_kind["term"])
         if index.by_kind.get("regex"):
             index.patterns = RegexMatcher(index.by_kind["regex"])
-        if index.by_kind.get("pdq"):
-            index._build_pdq()
+        index._load_pdq(session, only, after_seq, cache_dir)
         return index
 
-    def _builder(self) -> PdqMatcherBuilder:
-        if self.pdq_builder is not None:
-            return self.pdq_builder
-        from vigil.signals.pdq_index import PdqIndex
+    def _load_pdq(
+        self,
+        session: Session,
+        only: ColumnElement[bool] | None,
+        after_seq: int,
+        cache_dir: Path | None,
+    ) -> None:
+        banks = select(Bank).where(Bank.kind == "pdq", Bank.enabled.is_(True)).order_by(Bank.id)
+        if only is not None:
+            wanted = select(BankEntry.bank_id).join(Bank, Bank.id == BankEntry.bank_id).where(only)
+            banks = banks.where(Bank.id.in_(wanted))
+        for bank in session.scalars(banks):
+            self.set_bank(settings_of(bank))
+            pdq_bank = load_bank(
+                session,
+                bank.id,
+                self.pdq_builder or default_builder(),
+                after_seq=after_seq,
+                only=only,
+                cache_dir=cache_dir,
+            )
+            self.pdq_banks[bank.id] = pdq_bank
+            if pdq_bank.after_seq < after_seq:
+                self.replay_from = min(self.replay_from or after_seq, pdq_bank.after_seq)
 
-        return PdqIndex.build
+    @property
+    def entries(self) -> int:
+        """Entries the scan matches against: of enabled banks, enabled themselves."""
+        exact = sum(len(refs) for values in self.by_kind.values() for refs in values.values())
+        pdq = sum(
+            len(cast(Sized, b.matcher))
+            for bank_id, b in self.pdq_banks.items()
+            if self.banks[bank_id].enabled
+        )
+        return exact + pdq
 
-    def _build_pdq(self) -> None:
-        values = self.by_kind["pdq"]
-        # One row per distinct hash; the matcher answers with the first entry id holding it.
-        self.pdq_values = {refs[0].entry_id: value for value, refs in values.items()}
-        self.pdq_rows = {value: row for row, value in self.pdq_values.items()}
-        hashes = [pdq_bytes(v) for v in self.pdq_values.values()]
-        self.pdq = self._builder()(list(self.pdq_values), hashes)
-        self.update_pdq_settings()
+    def set_bank(self, settings: BankSettings) -> None:
+        """Record a bank's settings (new or changed); PDQ look-ups follow them at once."""
+        self.banks[settings.id] = settings
+        pdq = [b for b in self.banks.values() if b.kind == "pdq" and b.enabled]
+        self.pdq_transforms = any(b.match_transforms for b in pdq)
 
-    def update_pdq_settings(self) -> None:
-        """The look-up radius is the widest PDQ bank threshold; each bank's own applies after."""
-        pdq_banks = [b for b in self.banks.values() if b.kind == "pdq" and b.enabled]
-        self.pdq_radius = max((b.threshold or DEFAULT_PDQ_THRESHOLD for b in pdq_banks), default=0)
-        self.pdq_transforms = any(b.match_transforms for b in pdq_banks)
+    def ensure_pdq_bank(self, session: Session, bank_id: int) -> tuple[PdqBank, bool]:
+        """The bank's PDQ index, read from the database if the index had none; and whether it was."""
+        bank = self.pdq_banks.get(bank_id)
+        if bank is not None:
+            return bank, False
+        bank = load_bank(session, bank_id, self.pdq_builder or default_builder(), after_seq=0)
+        self.pdq_banks[bank_id] = bank
+        return bank, True
 
-    def add_pdq(self, rows: Sequence[tuple[int, str]]) -> None:
-        """New distinct hashes, each under the id of the first entry that holds it."""
-        fresh = [(row, value) for row, value in rows if value not in self.pdq_rows]
-        if not fresh:
-            return
-        for row, value in fresh:
-            self.pdq_values[row] = value
-            self.pdq_rows[value] = row
-        ids, hashes = [r for r, _ in fresh], [pdq_bytes(v) for _, v in fresh]
-        if self.pdq is None:
-            self.pdq = self._builder()(ids, hashes)
-        else:
-            updatable = cast(UpdatablePdqMatcher, self.pdq)
-            updatable.add(ids, hashes)
-        self.update_pdq_settings()
+    def add_pdq(self, session: Session, bank_id: int, rows: Sequence[tuple[int, str]]) -> int:
+        """Entries ``(id, hex)`` for a PDQ bank's index; returns how many it did not hold yet."""
+        bank, new = self.ensure_pdq_bank(session, bank_id)
+        if new:
+            return sum(1 for entry_id, _ in rows if bank.holds(entry_id))
+        return bank.add(rows)
 
-    def remove_pdq(self, values: Sequence[str]) -> None:
-        """Hashes no enabled entry holds any more: withdrawn from the matcher, not rebuilt."""
-        rows = [self.pdq_rows.pop(v) for v in values if v in self.pdq_rows]
-        if rows and self.pdq is not None:
-            cast(UpdatablePdqMatcher, self.pdq).disable(rows)
-        for row in rows:
-            self.pdq_values.pop(row, None)
+    def remove_pdq(self, bank_id: int, entry_ids: Sequence[int]) -> int:
+        """Withdraw entries from a PDQ bank's index: tombstones, not a rebuild."""
+        bank = self.pdq_banks.get(bank_id)
+        return bank.remove(entry_ids) if bank is not None else 0
 
     def match(self, item: ScanInput) -> list[SignalDraft]:
         return self.scan(item).signals
@@ -191,7 +225,7 @@ class BankIndex:
                 refs = self.by_kind.get(kind, {}).get(value or "")
                 if refs:
                     self._decide(result, gate, item.item_id, kind, value or "", refs, where)
-            if media.pdq and self.pdq is not None:
+            if media.pdq and self.pdq_banks:
                 self._match_pdq(result, gate, item.item_id, media, where)
         text_bank = self.by_kind.get("text")
         if text_bank and (
@@ -258,36 +292,35 @@ class BankIndex:
     def _match_pdq(
         self, result: ScanResult, gate: Gate, item_id: int, media: MediaHashes, where: str
     ) -> None:
-        assert self.pdq is not None
         assert media.pdq is not None
+        queries = self._pdq_queries(media)
         # Nearest orientation per entry; only banks that match transforms see the others.
         best: dict[int, tuple[int, str, EntryRef]] = {}
-        for orientation, query in self._pdq_queries(media):
-            for entry_id, distance in self.pdq.match(query, self.pdq_radius):
-                # ``get``: an entry withdrawn by a refresh in another thread simply drops out.
-                value = self.pdq_values.get(entry_id)
-                for ref in self.by_kind["pdq"].get(value or "", ()):
-                    bank = self.banks[ref.bank_id]
-                    if orientation != "original" and not bank.match_transforms:
-                        continue
-                    if distance > (bank.threshold or DEFAULT_PDQ_THRESHOLD):
-                        continue
-                    seen = best.get(ref.entry_id)
+        for bank_id, pdq_bank in list(self.pdq_banks.items()):
+            bank = self.banks.get(bank_id)
+            if bank is None or not bank.enabled:
+                continue
+            ref = EntryRef(bank_id, bank.name, bank.category, 0, None, resolved=False)
+            if not gate.admits(ref):
+                continue
+            threshold = DEFAULT_PDQ_THRESHOLD if bank.threshold is None else bank.threshold
+            for orientation, query in queries:
+                if orientation != "original" and not bank.match_transforms:
+                    continue
+                for entry_id, distance in pdq_bank.matcher.match(query, threshold):
+                    seen = best.get(entry_id)
                     if seen is None or distance < seen[0]:
-                        best[ref.entry_id] = (distance, orientation, ref)
-        positive: list[tuple[int, str, EntryRef]] = []
-        negative: list[tuple[int, str, EntryRef]] = []
-        for hit in best.values():
-            if gate.admits(hit[2]):
-                (negative if self.banks[hit[2].bank_id].negative else positive).append(hit)
-        nearest_benign = min(negative, key=lambda hit: hit[0], default=None)
+                        best[entry_id] = (distance, orientation, replace(ref, entry_id=entry_id))
+        positive = [h for h in best.values() if not self.banks[h[2].bank_id].negative]
+        negative = [h for h in best.values() if self.banks[h[2].bank_id].negative]
+        nearest_benign = min(negative, key=lambda hit: (hit[0], hit[2].entry_id), default=None)
         for distance, orientation, ref in sorted(positive, key=lambda h: (h[0], h[2].entry_id)):
             if nearest_benign is not None:
                 result.suppressed.append(
                     Suppression(item_id, "pdq", ref, nearest_benign[2], where, distance)
                 )
                 continue
-            threshold = self.banks[ref.bank_id].threshold
+            bank_threshold = self.banks[ref.bank_id].threshold
             seen_as = "" if orientation == "original" else f" ({orientation})"
             result.signals.append(
                 SignalDraft(
@@ -295,7 +328,7 @@ class BankIndex:
                     "pdq",
                     media.pdq,
                     f"PDQ of {where}{seen_as} is {distance} bits from {ref.label} "
-                    f"(threshold {threshold})",
+                    f"(threshold {bank_threshold})",
                     ref,
                     distance=distance,
                 )

@@ -7,12 +7,10 @@ replaces it for large banks (see ``vigil.signals.pdq_matching``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import numpy.typing as npt
 
-from vigil.signals.pdq_matching import PDQ_BYTES
+from vigil.signals.pdq_matching import PDQ_BYTES, Hashes, Ids
 
 
 class BruteForcePdqMatcher:
@@ -26,18 +24,22 @@ class BruteForcePdqMatcher:
         self._state = (ids, words)
 
     @classmethod
-    def build(cls, ids: Sequence[int], hashes: Sequence[bytes]) -> BruteForcePdqMatcher:
+    def build(cls, ids: Ids, hashes: Hashes) -> BruteForcePdqMatcher:
         if len(ids) != len(hashes):
             raise ValueError("one id per hash")
-        if any(len(h) != PDQ_BYTES for h in hashes):
-            raise ValueError(f"every PDQ hash has {PDQ_BYTES} bytes")
-        words = np.frombuffer(b"".join(hashes), dtype=np.uint64).reshape(len(hashes), 4).copy()
+        if isinstance(hashes, np.ndarray):
+            raw = np.ascontiguousarray(hashes, dtype=np.uint8).reshape(-1, PDQ_BYTES).tobytes()
+        else:
+            if any(len(h) != PDQ_BYTES for h in hashes):
+                raise ValueError(f"every PDQ hash has {PDQ_BYTES} bytes")
+            raw = b"".join(hashes)
+        words = np.frombuffer(raw, dtype=np.uint64).reshape(len(ids), 4).copy()
         return cls(np.asarray(ids, dtype=np.int64), words)
 
     def __len__(self) -> int:
         return len(self._state[0])
 
-    def add(self, ids: Sequence[int], hashes: Sequence[bytes]) -> None:
+    def add(self, ids: Ids, hashes: Hashes) -> None:
         more = BruteForcePdqMatcher.build(ids, hashes)
         old_ids, old_words = self._state
         self._state = (
@@ -45,7 +47,7 @@ class BruteForcePdqMatcher:
             np.concatenate([old_words, more._state[1]]),
         )
 
-    def disable(self, ids: Sequence[int]) -> None:
+    def disable(self, ids: Ids) -> None:
         old_ids, old_words = self._state
         keep = ~np.isin(old_ids, np.asarray(ids, dtype=np.int64))
         self._state = (old_ids[keep], old_words[keep])

@@ -1,8 +1,7 @@
 """The interface the scan uses for PDQ look-ups, so the index behind it can change.
 
-The bank index builds one matcher over every enabled PDQ entry and asks it for
-entries within the largest threshold of any PDQ bank; each bank's own threshold
-is applied afterwards. The default is the exact multi-index
+The bank index builds one matcher per PDQ bank over its enabled entries (ids are
+entry ids) and asks it for entries within the bank's threshold. The default is the exact multi-index
 :class:`~vigil.signals.pdq_index.PdqIndex`; the brute-force matcher stays as the
 tests' oracle, and any other exact matcher plugs in through :data:`PdqMatcherBuilder`.
 """
@@ -10,7 +9,10 @@ tests' oracle, and any other exact matcher plugs in through :data:`PdqMatcherBui
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 PDQ_BYTES = 32
 
@@ -24,13 +26,15 @@ class PdqMatcher(Protocol):
 class UpdatablePdqMatcher(PdqMatcher, Protocol):
     """A matcher that takes added and withdrawn entries while others keep matching."""
 
-    def add(self, ids: Sequence[int], hashes: Sequence[bytes]) -> None: ...
+    def add(self, ids: Ids, hashes: Hashes) -> None: ...
 
-    def disable(self, ids: Sequence[int]) -> None: ...
+    def disable(self, ids: Ids) -> object: ...
 
 
-# Builds a matcher from entry ids and their 32-byte hashes, in the same order.
-PdqMatcherBuilder = Callable[[Sequence[int], Sequence[bytes]], PdqMatcher]
+# Entry ids, and their 32-byte hashes as bytes or an (n, 32) uint8 array, in the same order.
+Ids = Sequence[int] | npt.NDArray[np.integer[Any]]
+Hashes = Sequence[bytes] | npt.NDArray[np.uint8]
+PdqMatcherBuilder = Callable[[Ids, Hashes], PdqMatcher]
 
 
 def pdq_bytes(hex_hash: str) -> bytes:

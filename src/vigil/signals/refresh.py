@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +27,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from vigil.audit.models import Event
-from vigil.banks.models import DEFAULT_PDQ_THRESHOLD, Bank, BankEntry
-from vigil.signals.drafts import BankSettings, EntryRef
-from vigil.signals.matchers import BankIndex
+from vigil.banks.models import Bank, BankEntry
+from vigil.signals.drafts import EntryRef
+from vigil.signals.matchers import BankIndex, settings_of
 from vigil.signals.text_matchers import RegexMatcher, TermMatcher
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class IndexUpdater:
             live = BankEntry.id.between(first, last) & BankEntry.enabled.is_(True)
             rows = self._entries(session, bank_id, live)
             self._settings(session, bank_id)
-            if self._add(rows, only_if_enabled=True):
+            if self._add(session, rows, only_if_enabled=True):
                 self._note_added(bank_id, first, last)
         elif event_type in _ENTRY_EVENTS:
             rows = self._entries(session, bank_id, BankEntry.id == int(payload["bank_entry_id"]))
@@ -122,16 +122,23 @@ class IndexUpdater:
                     bank_id,
                     (BankEntry.id == int(payload["bank_entry_id"])) & BankEntry.enabled.is_(True),
                 )
-                if self._add(current, only_if_enabled=True):
+                if self._add(session, current, only_if_enabled=True):
                     entry_id = int(payload["bank_entry_id"])
                     self._note_added(bank_id, entry_id, entry_id)
             else:
                 self._remove(rows)
         elif event_type in _BANK_EVENTS:
+            self._settings(session, bank_id)
+            settings = self.index.banks.get(bank_id)
+            if settings is not None and settings.kind == "pdq":
+                # Its index stays (the scan skips a bank that is off); one made now if none.
+                if _BANK_EVENTS[event_type]:
+                    self.index.ensure_pdq_bank(session, bank_id)
+                return
             rows = self._entries(session, bank_id, BankEntry.enabled.is_(True))
             if _BANK_EVENTS[event_type]:
                 self._settings(session, bank_id)
-                self._add(rows, only_if_enabled=True)
+                self._add(session, rows, only_if_enabled=True)
             else:
                 self._remove(rows)
         elif event_type in ("bank.created", "bank.settings_changed"):
@@ -161,31 +168,21 @@ class IndexUpdater:
     def _settings(self, session: Session, bank_id: int) -> None:
         """Reload one bank's settings; a disabled bank keeps its (unused) settings."""
         bank = session.get(Bank, bank_id, populate_existing=True)
-        if bank is None:
-            return
-        threshold = bank.threshold
-        if bank.kind == "pdq" and threshold is None:
-            threshold = DEFAULT_PDQ_THRESHOLD
-        self.index.banks[bank_id] = BankSettings(
-            bank.id,
-            bank.name,
-            bank.kind,
-            bool(bank.negative),
-            float(bank.rollout),
-            threshold,
-            bool(bank.match_transforms),
-            category=bank.category,
-            enabled=bool(bank.enabled),
-        )
-        self.index.update_pdq_settings()
+        if bank is not None:
+            self.index.set_bank(settings_of(bank))
 
-    def _add(self, rows: Iterable[_EntryRow], *, only_if_enabled: bool) -> int:
+    def _add(self, session: Session, rows: Sequence[_EntryRow], *, only_if_enabled: bool) -> int:
         """Add entries the index lacks; returns how many it lacked."""
         index = self.index
         added = 0
-        new_pdq: list[tuple[int, str]] = []
+        pdq: dict[int, list[tuple[int, str]]] = {}
         for row in rows:
             bank = index.banks.get(row.bank_id)
+            if bank is not None and bank.kind == "pdq":
+                # A PDQ bank's index follows its entries even while the bank is off;
+                # the scan skips banks that are off.
+                pdq.setdefault(bank.id, []).append((row.entry_id, row.value))
+                continue
             if bank is None or (only_if_enabled and not bank.enabled):
                 continue
             refs = index.by_kind[bank.kind].get(row.value, [])
@@ -202,38 +199,32 @@ class IndexUpdater:
             )
             # A new list, swapped in whole: a scan holding the old list is unaffected.
             index.by_kind[bank.kind][row.value] = [*refs, ref]
-            index.entries += 1
             added += 1
             if bank.kind in ("term", "regex") and not refs:
                 self._dirty_text.add(bank.kind)
-            if bank.kind == "pdq" and not refs:
-                new_pdq.append((row.entry_id, row.value))
-        if new_pdq:
-            index.add_pdq(new_pdq)
+        for bank_id, entries in pdq.items():
+            added += index.add_pdq(session, bank_id, entries)
         return added
 
     def _remove(self, rows: Sequence[_EntryRow]) -> None:
         index = self.index
-        gone_pdq: list[str] = []
         for row in rows:
             bank = index.banks.get(row.bank_id)
             if bank is None:
+                continue
+            if bank.kind == "pdq":
+                index.remove_pdq(bank.id, [row.entry_id])
                 continue
             refs = index.by_kind[bank.kind].get(row.value, [])
             left = [r for r in refs if r.entry_id != row.entry_id]
             if len(left) == len(refs):
                 continue
-            index.entries -= 1
             if left:
                 index.by_kind[bank.kind][row.value] = left
                 continue
             del index.by_kind[bank.kind][row.value]
             if bank.kind in ("term", "regex"):
                 self._dirty_text.add(bank.kind)
-            if bank.kind == "pdq":
-                gone_pdq.append(row.value)
-        if gone_pdq:
-            index.remove_pdq(gone_pdq)
 
     def _rebuild_text_matchers(self) -> None:
         """Build new automata beside the old ones, then swap: matching never waits."""

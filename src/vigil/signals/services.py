@@ -12,6 +12,7 @@ from vigil.policy.engine import SignalFacts
 from vigil.policy.schema import SignalKind
 from vigil.signals.matchers import SignalDraft, Suppression
 from vigil.signals.models import Signal
+from vigil.signals.pdq_banks import resolve_entries
 from vigil.unit_of_work import UnitOfWork
 
 
@@ -37,6 +38,7 @@ def notice_draft(item_id: int, notice_id: int, category: str, reporter_type: str
 def record_signals(uow: UnitOfWork, drafts: Sequence[SignalDraft]) -> list[RecordedSignal]:
     if not drafts:
         return []
+    drafts, _ = resolve_entries(uow.session, drafts)
     now = uow.now()
     rows = [
         {
@@ -91,6 +93,7 @@ def record_suppressions(uow: UnitOfWork, suppressed: Sequence[Suppression]) -> N
     anywhere. The audit log is where "why did nothing happen" lives: the event
     names both entries (ids only, never content) and is hash-chained like the rest.
     """
+    _, suppressed = resolve_entries(uow.session, (), suppressed)
     for s in suppressed:
         uow.log.record(
             "signal.suppressed",
