@@ -62,43 +62,30 @@ def signals_by_item(engine: Engine) -> dict[str, list[tuple[str, str]]]:
     return dict(out)
 
 
-def verdict_rules(engine: Engine) -> dict[str, list[str]]:
+def _by_item(engine: Engine, model: Any, column: Any) -> dict[str, list[str]]:
+    """``platform id -> [column of each row of model]`` for one item-linked table, oldest first."""
     out: dict[str, list[str]] = defaultdict(list)
     with Session(engine) as s:
         rows = s.execute(
-            select(Item.platform_item_id, Verdict.rule_id)
-            .join(Verdict, Verdict.item_id == Item.id)
-            .order_by(Verdict.id)
+            select(Item.platform_item_id, column)
+            .join(model, model.item_id == Item.id)
+            .order_by(model.id)
         )
-        for pid, rule in rows:
-            out[pid].append(rule)
+        for pid, value in rows:
+            out[pid].append(value)
     return dict(out)
+
+
+def verdict_rules(engine: Engine) -> dict[str, list[str]]:
+    return _by_item(engine, Verdict, Verdict.rule_id)
 
 
 def cases_by_item(engine: Engine) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    with Session(engine) as s:
-        rows = s.execute(
-            select(Item.platform_item_id, Case.category)
-            .join(Case, Case.item_id == Item.id)
-            .order_by(Case.id)
-        )
-        for pid, category in rows:
-            out[pid].append(category)
-    return dict(out)
+    return _by_item(engine, Case, Case.category)
 
 
 def actions_by_item(engine: Engine) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    with Session(engine) as s:
-        rows = s.execute(
-            select(Item.platform_item_id, Action.kind)
-            .join(Action, Action.item_id == Item.id)
-            .order_by(Action.id)
-        )
-        for pid, kind in rows:
-            out[pid].append(kind)
-    return dict(out)
+    return _by_item(engine, Action, Action.kind)
 
 
 def dropped(engine: Engine) -> set[str]:
