@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint pytest bench services clean
+.PHONY: demo test lint pytest bench services clean models
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	@scripts/bootstrap.sh "$(PYTHON)" "$(VENV)"
@@ -32,6 +32,10 @@ pytest: $(STAMP)
 
 bench: $(STAMP) services
 	$(BIN)/python bench/ingest_scan.py
+
+## models: retrain the shipped text classifier from ../shared/data/text and evaluate it (out/models/)
+models: $(STAMP)
+	$(BIN)/python scripts/build_models.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
