@@ -28,6 +28,9 @@ KIND = "lexical"
 WEIGHTS = "weights.npz"
 # Texts beyond this length add cost but rarely change a verdict: score the start.
 MAX_CHARS = 5000
+# Larger batches are scored in slices of this size: past it, the sparse matrices outgrow
+# the CPU caches and throughput drops (bench/classifiers.py).
+SLICE = 1024
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,14 @@ def _vectorizers(params: LexicalParams) -> tuple[HashingVectorizer, HashingVecto
     )
 
 
-def hashed_counts(texts: Sequence[str], params: LexicalParams) -> sp.csr_matrix:
+def hashed_counts(
+    texts: Sequence[str],
+    params: LexicalParams,
+    vectorizers: tuple[HashingVectorizer, HashingVectorizer] | None = None,
+) -> sp.csr_matrix:
     """Raw n-gram counts in the hashed space (word columns first, then character columns)."""
     clipped = [t[:MAX_CHARS] for t in texts]
-    word, char = _vectorizers(params)
+    word, char = vectorizers or _vectorizers(params)
     return sp.hstack([word.transform(clipped), char.transform(clipped)], format="csr")
 
 
@@ -130,6 +137,9 @@ class LexicalModel:
         self.params = params
         self.columns, self.idf = columns, idf.astype(np.float32)
         self.coef, self.intercept = coef.astype(np.float32), intercept.astype(np.float32)
+        # Laid out once for the sparse product; converting per call cost more than the product.
+        self._weights = np.ascontiguousarray(self.coef.T, dtype=np.float32)
+        self._vectorizers = _vectorizers(params)
         self._lookup = np.full(width, -1, dtype=np.int32)
         self._lookup[columns] = np.arange(len(columns), dtype=np.int32)
 
@@ -146,14 +156,17 @@ class LexicalModel:
         return self._labels
 
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        counts = hashed_counts(texts, self.params)
+        counts = hashed_counts(texts, self.params, self._vectorizers)
         return _weigh(_narrow(counts, self._lookup, len(self.columns)), self.idf)
 
     def predict(self, texts: Sequence[str]) -> Scores:
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        logits = self.features(texts) @ self.coef.T.astype(np.float64) + self.intercept
-        return check_scores(_sigmoid(np.asarray(logits)), len(texts), len(self.labels))
+        parts = []
+        for start in range(0, len(texts), SLICE):
+            x = self.features(texts[start : start + SLICE])
+            parts.append(_sigmoid(np.asarray(x @ self._weights, dtype=np.float64) + self.intercept))
+        return check_scores(np.vstack(parts), len(texts), len(self.labels))
 
     def save(self, directory: Path, training: dict[str, Any]) -> Manifest:
         directory.mkdir(parents=True, exist_ok=True)
