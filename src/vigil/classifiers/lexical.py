@@ -10,6 +10,7 @@ numpy arrays and loaded with ``allow_pickle=False``.
 from __future__ import annotations
 
 import warnings
+import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -106,6 +107,16 @@ def _weigh(narrow: sp.csr_matrix, idf: NDArray[np.float32]) -> sp.csr_matrix:
     return out
 
 
+def _write_npz(path: Path, arrays: dict[str, NDArray[Any]]) -> None:
+    """A compressed .npz with fixed timestamps, so the same training gives the same bytes."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w") as fh:
+                np.lib.format.write_array(fh, array, allow_pickle=False)
+
+
 def _sigmoid(z: NDArray[np.float64]) -> Scores:
     return (1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))).astype(np.float32)
 
@@ -170,12 +181,14 @@ class LexicalModel:
 
     def save(self, directory: Path, training: dict[str, Any]) -> Manifest:
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
+        _write_npz(
             directory / WEIGHTS,
-            columns=self.columns.astype(np.int32),
-            idf=self.idf.astype(np.float16),
-            coef=self.coef.astype(np.float16),
-            intercept=self.intercept.astype(np.float32),
+            {
+                "columns": self.columns.astype(np.int32),
+                "idf": self.idf.astype(np.float16),
+                "coef": self.coef.astype(np.float16),
+                "intercept": self.intercept.astype(np.float32),
+            },
         )
         params = asdict(self.params)
         return write_manifest(
