@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint pytest bench bench-pdq services clean
+.PHONY: demo test lint pytest bench bench-pdq services clean models
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	@scripts/bootstrap.sh "$(PYTHON)" "$(VENV)"
@@ -37,6 +37,10 @@ bench: $(STAMP) services
 SIZES ?= 100k,1m,10m
 bench-pdq: $(STAMP)
 	$(BIN)/python bench/pdq_index.py --sizes $(SIZES)
+
+## models: retrain the shipped text classifier from ../shared/data/text and evaluate it (out/models/)
+models: $(STAMP)
+	$(BIN)/python scripts/build_models.py
 
 clean:
 	rm -rf $(VENV) .venv-bench-peer out .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ from vigil import __version__
 from vigil.audit import cli as audit_cli
 from vigil.banks import cli as banks_cli
 from vigil.cases import cli as cases_cli
+from vigil.classifiers import cli as classifiers_cli
 from vigil.cli_support import state
 from vigil.db import cli as db_cli
 from vigil.demo import cli as demo_cli
@@ -53,6 +54,7 @@ app.add_typer(cases_cli.app, name="review")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(db_cli.app, name="db")
+app.add_typer(classifiers_cli.app, name="model")
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from vigil.actions.services import apply_action
 from vigil.cases.services import open_or_attach
+from vigil.classifiers.services import classify_items
 from vigil.items.models import Item
 from vigil.items.schemas import ItemRecord, NoticeRecord
 from vigil.items.services import mark_scanned, store_items, store_notices
@@ -110,6 +111,7 @@ def process_batch(
         result = ctx.index.scan(s.scan)
         drafts += result.signals
         suppressed += result.suppressed
+    drafts += classify_items(ctx.policy, [s.scan for s in stored])
     new_notices, notice_dups, out.rejected = store_notices(uow, notices)
     out.duplicates += notice_dups
     out.notices = len(new_notices)

@@ -27,6 +27,10 @@ class SignalFacts:
     notice_category: str | None = None
     # From a bank entry under match-rate quarantine: never enough to act alone.
     quarantined: bool = False
+    # Classifier signals: which model, which of its labels, and the score it gave.
+    model: str | None = None
+    label: str | None = None
+    score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,21 @@ def _matches(rule: Rule, signal: SignalFacts) -> bool:
         return False
     if cond.bank_categories is not None and signal.bank_category not in cond.bank_categories:
         return False
+    if signal.kind is SignalKind.CLASSIFIER and not _classifier_holds(rule, signal):
+        return False
     return not (
         cond.notice_categories is not None and signal.notice_category not in cond.notice_categories
     )
+
+
+def _classifier_holds(rule: Rule, signal: SignalFacts) -> bool:
+    """The signal comes from the rule's classifier and label, at or above its threshold."""
+    cond = rule.when
+    if cond.classifier is not None and signal.model != cond.classifier:
+        return False
+    if cond.label is not None and signal.label != cond.label:
+        return False
+    return cond.min_score is None or (signal.score is not None and signal.score >= cond.min_score)
 
 
 def evaluate(policy: Policy, signals: Sequence[SignalFacts]) -> VerdictDraft | None:

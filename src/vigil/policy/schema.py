@@ -51,6 +51,7 @@ class SignalKind(enum.StrEnum):
     TEXT = "text"
     REGEX = "regex"
     NOTICE = "notice"
+    CLASSIFIER = "classifier"
 
 
 class Review(enum.StrEnum):
@@ -98,6 +99,10 @@ class Condition(_Strict):
     banks: list[str] | None = None
     bank_categories: list[str] | None = None
     notice_categories: list[str] | None = None
+    # Classifier signals: the declared classifier, one of its labels, and the lowest score.
+    classifier: str | None = None
+    label: str | None = None
+    min_score: float | None = Field(default=None, ge=0, le=1)
     min_count: int = Field(default=1, ge=1)
 
 
@@ -121,6 +126,23 @@ class Rule(_Strict):
     @property
     def deadline_delta(self) -> timedelta | None:
         return parse_duration(self.deadline) if self.deadline else None
+
+
+class ClassifierKind(enum.StrEnum):
+    LEXICAL = "lexical"
+
+
+class ClassifierSpec(_Strict):
+    """A model the rules may name: shipped with Vigil under its name, or at ``path``.
+
+    ``version`` and ``sha256`` (of the model's manifest.json) pin the exact model:
+    a policy never silently runs on a model it was not written for.
+    """
+
+    kind: ClassifierKind = ClassifierKind.LEXICAL
+    path: str | None = Field(default=None, min_length=1)
+    version: str | None = Field(default=None, min_length=1)
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
 class Retention(_Strict):
@@ -186,6 +208,7 @@ class Policy(_Strict):
     policy: str = Field(min_length=1)
     version: str = Field(min_length=1)
     categories: dict[str, Category]
+    classifiers: dict[str, ClassifierSpec] = Field(default_factory=dict)
     rules: list[Rule]
     retention: Retention = Retention()
     enforcement: Enforcement = Enforcement()

@@ -20,7 +20,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from vigil.policy import parser
+from vigil.policy import classifier_checks, parser
 from vigil.policy.schema import CATEGORY_ID, RATE_BUCKET, Policy, parse_duration
 from vigil.statements import dsa
 
@@ -40,6 +40,7 @@ _NOUNS = {
     "signals": "a signal kind",
     "ground": "a decision ground",
     "unmatched_content": "a retention choice",
+    "kind": "a classifier kind",
 }
 
 
@@ -221,17 +222,21 @@ def _shape_message(err: Any, raw: str | None) -> str:
         return f"{subject} must not be empty"
     if kind == "string_too_long":
         return f"{subject} is too long: at most {ctx.get('max_length')} characters"
+    if kind == "string_pattern_mismatch" and field == "sha256":
+        return (
+            "sha256 must be 64 lowercase hexadecimal digits (SHA-256 of the model's manifest.json)"
+        )
     if kind == "string_pattern_mismatch" and field == "id":
         return (
             f"'{shown}' is not a valid rule id; use lowercase letters, digits, '-' and '_', "
             "starting with a letter or digit"
         )
     if kind == "greater_than_equal":
-        return f"{subject} must be at least {ctx.get('ge')}"
+        return f"{subject} must be at least {_number(ctx.get('ge'))}"
     if kind == "greater_than":
         return f"{subject} must be greater than {_number(ctx.get('gt'))}"
     if kind == "less_than_equal":
-        return f"{subject} must be at most {ctx.get('le')}"
+        return f"{subject} must be at most {_number(ctx.get('le'))}"
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     return f"{field}: {err['msg']}"
@@ -314,7 +319,13 @@ def _check_category_refs(
             out.at_value((*path, index), f"{what} '{value}' is not defined under categories{tail}")
 
 
-def _check_rule(out: _Collector, index: int, rule: dict[str, Any], known: set[str] | None) -> None:
+def _check_rule(
+    out: _Collector,
+    index: int,
+    rule: dict[str, Any],
+    known: set[str] | None,
+    classifiers: dict[str, tuple[str, ...] | None],
+) -> None:
     path: parser.Path = ("rules", index)
     category = rule.get("category")
     if known is not None and isinstance(category, str) and category not in known:
@@ -339,6 +350,7 @@ def _check_rule(out: _Collector, index: int, rule: dict[str, Any], known: set[st
             "notice_categories only applies to notice signals; add notice to signals "
             "or remove notice_categories",
         )
+    classifier_checks.check_rule(out, (*path, "when"), when, classifiers)
     if known is not None:
         for name, what in (
             ("bank_categories", "bank category"),
@@ -379,7 +391,7 @@ def _check_safeguards(out: _Collector, safeguards: Any) -> None:
         )
 
 
-def _check_references(out: _Collector) -> None:
+def _check_references(out: _Collector, base: Path | None) -> None:
     data = out.doc.data
     if not isinstance(data, dict):
         return
@@ -391,6 +403,7 @@ def _check_references(out: _Collector) -> None:
     if isinstance(categories, dict):
         _check_categories(out, categories)
     _check_safeguards(out, data.get("safeguards"))
+    classifiers = classifier_checks.check_declarations(out, data.get("classifiers"), base)
     rules = data.get("rules")
     first_use: dict[str, int] = {}
     for index, rule in enumerate(rules if isinstance(rules, list) else []):
@@ -407,7 +420,7 @@ def _check_references(out: _Collector) -> None:
                 )
             else:
                 first_use[rule_id] = index
-        _check_rule(out, index, rule, known)
+        _check_rule(out, index, rule, known, classifiers)
 
 
 # --- entry points ----------------------------------------------------------------
@@ -423,9 +436,13 @@ def _compile(text: str, filename: str) -> tuple[list[PolicyIssue], Policy | None
     if doc.data is None and doc.issues:
         return out.sorted(), None
     policy = _check_shape(out)
-    _check_references(out)
+    # Model paths in a policy file are relative to that file's folder.
+    base = Path(filename).parent if Path(filename).is_file() else None
+    _check_references(out, base)
     issues = out.sorted()
-    return issues, (policy if not issues else None)
+    if policy is None or issues:
+        return issues, None
+    return issues, classifier_checks.resolve_paths(policy, base)
 
 
 def check_policy(text: str, filename: str = "<policy>") -> list[PolicyIssue]:

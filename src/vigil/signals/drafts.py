@@ -77,6 +77,10 @@ class SignalDraft:
     notice_id: int | None = None
     notice_category: str | None = None
     distance: int | None = None
+    # Classifier signals: model name and version, label and score (``matched`` is the label).
+    model: str | None = None
+    model_version: str | None = None
+    score: float | None = None
 
 
 @dataclass(frozen=True)

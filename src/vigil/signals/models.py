@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.db.base import Base
@@ -29,3 +29,7 @@ class Signal(Base):
     distance: Mapped[int | None] = mapped_column(Integer)
     # Raised by an entry under match-rate quarantine: evidence for review, never for acting alone.
     quarantined: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Classifier signals: the model's name and version, and its score (the label is in matched).
+    model: Mapped[str | None] = mapped_column(String(64))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float | None] = mapped_column(Float)

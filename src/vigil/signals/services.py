@@ -54,6 +54,9 @@ def record_signals(uow: UnitOfWork, drafts: Sequence[SignalDraft]) -> list[Recor
             "entry_source": d.entry.source if d.entry else None,
             "distance": d.distance,
             "quarantined": bool(d.entry and d.entry.quarantined),
+            "model": d.model,
+            "model_version": d.model_version,
+            "score": d.score,
         }
         for d in drafts
     ]
@@ -80,6 +83,12 @@ def record_signals(uow: UnitOfWork, drafts: Sequence[SignalDraft]) -> list[Recor
             payload["quarantined"] = d.entry.quarantined
         if d.distance is not None:
             payload["distance"] = d.distance
+        if d.model is not None:
+            # Which model said so, and how strongly; never the text it read.
+            payload["model"] = d.model
+            payload["model_version"] = d.model_version
+            payload["label"] = d.matched
+            payload["score"] = d.score
         uow.log.record("signal.raised", f"item:{d.item_id}", payload)
         recorded.append(RecordedSignal(signal_id, d.item_id, facts_of(signal_id, d)))
     return recorded
@@ -119,6 +128,9 @@ def facts_of(signal_id: int, d: SignalDraft) -> SignalFacts:
         bank_category=d.entry.category if d.entry else None,
         notice_category=d.notice_category,
         quarantined=bool(d.entry and d.entry.quarantined),
+        model=d.model,
+        label=d.matched if d.model is not None else None,
+        score=d.score,
     )
 
 
@@ -139,13 +151,28 @@ def signals_of_items(uow: UnitOfWork, item_ids: Sequence[int]) -> dict[int, list
             Signal.notice_id,
             Signal.quarantined,
             BankEntry.quarantined_at,
+            Signal.model,
+            Signal.matched,
+            Signal.score,
         )
         .outerjoin(Bank, Bank.id == Signal.bank_id)
         .outerjoin(BankEntry, BankEntry.id == Signal.bank_entry_id)
         .where(Signal.item_id.in_(item_ids))
         .order_by(Signal.id)
     )
-    for sid, item_id, kind, bank, category, notice_id, quarantined, since in rows:
+    for (
+        sid,
+        item_id,
+        kind,
+        bank,
+        category,
+        notice_id,
+        quarantined,
+        since,
+        model,
+        label,
+        score,
+    ) in rows:
         out[item_id].append(
             SignalFacts(
                 ref=sid,
@@ -154,6 +181,9 @@ def signals_of_items(uow: UnitOfWork, item_ids: Sequence[int]) -> dict[int, list
                 bank_category=category if notice_id is None else None,
                 notice_category=category if notice_id is not None else None,
                 quarantined=bool(quarantined) or since is not None,
+                model=model,
+                label=label if model is not None else None,
+                score=score,
             )
         )
     return out

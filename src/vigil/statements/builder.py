@@ -53,6 +53,7 @@ DETECTION_PHRASES: dict[str, str] = {
     "domain": "linked to a domain on a list of known harmful domains",
     "term": "contained terms from a list of prohibited terms",
     "notice": "was reported to us in a notice",
+    "classifier": "was scored by an automated text classifier",
 }
 _ACTION_PHRASES: dict[ActionKind, str] = {
     ActionKind.REMOVE_CONTENT: "The content was removed",

@@ -1,0 +1,1 @@
+"""Text classifiers: a small contract, a model registry, training and evaluation."""

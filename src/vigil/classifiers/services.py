@@ -1,0 +1,81 @@
+"""Running the classifiers the active policy uses over a batch of new items.
+
+Only what the policy can act on is computed and kept: a classifier no rule
+names is never run, and a score becomes a signal only at or above the lowest
+threshold any rule sets for that classifier and label. Classification happens
+at ingest, on the text the item arrived with; an item whose text was dropped is
+never classified later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from vigil.classifiers import registry
+from vigil.classifiers.base import Classifier, ClassifierError
+from vigil.policy.schema import ClassifierSpec, Policy, SignalKind
+from vigil.signals.drafts import ScanInput, SignalDraft
+
+
+def thresholds(policy: Policy) -> dict[str, dict[str, float]]:
+    """Per declared classifier and label, the lowest ``min_score`` of any rule that uses it."""
+    out: dict[str, dict[str, float]] = {}
+    for rule in policy.rules:
+        cond = rule.when
+        if SignalKind.CLASSIFIER not in cond.signals or cond.classifier is None:
+            continue
+        if cond.label is None or cond.min_score is None:
+            continue
+        per_label = out.setdefault(cond.classifier, {})
+        per_label[cond.label] = min(per_label.get(cond.label, 1.0), cond.min_score)
+    return out
+
+
+def load_declared(name: str, spec: ClassifierSpec, base: Path | None = None) -> Classifier:
+    """The model the policy declares as ``name``, refused if it is not the pinned one."""
+    directory = registry.locate(name, spec.path, base)
+    manifest = registry.describe(directory)
+    if spec.version is not None and manifest.version != spec.version:
+        raise ClassifierError(
+            f"classifier '{name}' is now version {manifest.version}; the policy expects {spec.version}"
+        )
+    if spec.sha256 is not None and manifest.sha256 != spec.sha256:
+        raise ClassifierError(f"classifier '{name}': manifest differs from the pinned SHA-256")
+    return registry.load(directory)
+
+
+def classify_items(policy: Policy, scans: Sequence[ScanInput]) -> list[SignalDraft]:
+    """One batch call per classifier the policy uses; a signal per score that reaches a rule."""
+    wanted = thresholds(policy)
+    batch = [(s.item_id, s.text) for s in scans if s.text and s.text.strip()]
+    if not wanted or not batch:
+        return []
+    texts = [text for _, text in batch]
+    drafts: list[SignalDraft] = []
+    for name in sorted(wanted):
+        model = load_declared(name, policy.classifiers[name])
+        # Rounded before comparing, so the stored score is exactly what passed the threshold.
+        scores = np.round(model.predict(texts).astype(np.float64), 6)
+        for j, label in enumerate(model.labels):
+            floor = wanted[name].get(label)
+            if floor is None:
+                continue
+            for row in (scores[:, j] >= floor).nonzero()[0]:
+                score = float(scores[row, j])
+                drafts.append(
+                    SignalDraft(
+                        batch[row][0],
+                        SignalKind.CLASSIFIER.value,
+                        label,
+                        f"classifier {model.name} {model.version} scored {score:.3f} "
+                        f"for {label} (policy threshold from {floor:g})",
+                        model=model.name,
+                        model_version=model.version,
+                        score=score,
+                    )
+                )
+    drafts.sort(key=lambda d: d.item_id)
+    return drafts
