@@ -98,6 +98,9 @@ class BankIndex:
         large PDQ banks are mapped from indexes saved by an earlier run.
         """
         index = cls(pdq_builder=pdq_builder)
+        exact_banks = list(
+            session.scalars(select(Bank.id).where(Bank.enabled.is_(True), Bank.kind != "pdq"))
+        )
         query = (
             select(
                 Bank.id,
@@ -116,7 +119,9 @@ class BankIndex:
                 BankEntry.quarantined_at,
             )
             .join(BankEntry, BankEntry.bank_id == Bank.id)
-            .where(Bank.enabled.is_(True), BankEntry.enabled.is_(True), Bank.kind != "pdq")
+            .where(Bank.enabled.is_(True), BankEntry.enabled.is_(True))
+            # By bank id, so the entries index is used: PDQ banks may hold millions of rows.
+            .where(BankEntry.bank_id.in_(exact_banks))
             .order_by(BankEntry.id)
         )
         if only is not None:
