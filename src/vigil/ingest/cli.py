@@ -100,7 +100,8 @@ def ingest(
     if summary.rescans_stretched:
         # Entries imported mid-run: finish matching them against what this run stored before.
         with Session(engine) as session:
-            pending = list_rescans(session, unfinished=True)
+            stretched = set(summary.stretched_rescans)
+            pending = [r for r in list_rescans(session, unfinished=True) if r.id in stretched]
         run_jobs(engine, pending, policy)
     if summary.rejected:
         console.print(

@@ -34,7 +34,11 @@ class IngestSummary:
     batches: int = 0
     outcome: BatchOutcome = field(default_factory=BatchOutcome)
     elapsed_s: float = 0.0
-    rescans_stretched: int = 0
+    stretched_rescans: list[int] = field(default_factory=list)  # job ids, once each
+
+    @property
+    def rescans_stretched(self) -> int:
+        return len(self.stretched_rescans)
 
     @property
     def rejected(self) -> int:
@@ -77,7 +81,7 @@ def ingest_file(
             items.clear()
             notices.clear()
             if updater is not None:
-                summary.rescans_stretched += stretch_rescans(engine, updater)
+                _note_stretched(summary, stretch_rescans(engine, updater))
             if on_batch:
                 on_batch(summary)
 
@@ -95,13 +99,17 @@ def ingest_file(
                 flush()
         flush()
     if updater is not None:
-        summary.rescans_stretched += stretch_rescans(engine, updater)
+        _note_stretched(summary, stretch_rescans(engine, updater))
     summary.elapsed_s = time.perf_counter() - started
     return summary
 
 
-def stretch_rescans(engine: Engine, updater: IndexUpdater) -> int:
-    """Hand the entries the live index took in to their rescan jobs; returns jobs stretched.
+def _note_stretched(summary: IngestSummary, job_ids: list[int]) -> None:
+    summary.stretched_rescans += [j for j in job_ids if j not in summary.stretched_rescans]
+
+
+def stretch_rescans(engine: Engine, updater: IndexUpdater) -> list[int]:
+    """Hand the entries the live index took in to their rescan jobs; returns the jobs' ids.
 
     Called between batches, in the ingest's own thread: every item committed so
     far may have been scanned without those entries, and every later batch is
@@ -109,9 +117,9 @@ def stretch_rescans(engine: Engine, updater: IndexUpdater) -> int:
     """
     added = updater.take_added()
     if not added:
-        return 0
+        return []
     with unit_of_work(engine) as uow:
-        return len(extend_rescans(uow, added))
+        return extend_rescans(uow, added)
 
 
 def _withheld(raw: str) -> bool:

@@ -98,19 +98,15 @@ class BankIndex:
         large PDQ banks are mapped from indexes saved by an earlier run.
         """
         index = cls(pdq_builder=pdq_builder)
-        exact_banks = list(
-            session.scalars(select(Bank.id).where(Bank.enabled.is_(True), Bank.kind != "pdq"))
-        )
+        exact = {
+            bank.id: settings_of(bank)
+            for bank in session.scalars(
+                select(Bank).where(Bank.enabled.is_(True), Bank.kind != "pdq")
+            )
+        }
         query = (
             select(
-                Bank.id,
-                Bank.name,
-                Bank.kind,
-                Bank.category,
-                Bank.negative,
-                Bank.rollout,
-                Bank.threshold,
-                Bank.match_transforms,
+                BankEntry.bank_id,
                 BankEntry.id,
                 BankEntry.value,
                 BankEntry.external_id,
@@ -118,35 +114,26 @@ class BankIndex:
                 BankEntry.tags,
                 BankEntry.quarantined_at,
             )
-            .join(BankEntry, BankEntry.bank_id == Bank.id)
-            .where(Bank.enabled.is_(True), BankEntry.enabled.is_(True))
+            .join(Bank, Bank.id == BankEntry.bank_id)  # ``only`` may filter on bank columns
             # By bank id, so the entries index is used: PDQ banks may hold millions of rows.
-            .where(BankEntry.bank_id.in_(exact_banks))
+            .where(BankEntry.bank_id.in_(list(exact)), BankEntry.enabled.is_(True))
             .order_by(BankEntry.id)
         )
         if only is not None:
             query = query.where(only)
-        rows = session.execute(query)
-        for bank_id, name, kind, category, negative, rollout, threshold, turns, *entry in rows:
-            entry_id, value, external_id, source, tags, held_at = entry
-            held = held_at is not None  # quarantined: its signals may not act alone
-            if bank_id not in index.banks:
-                if kind == "pdq" and threshold is None:
-                    threshold = DEFAULT_PDQ_THRESHOLD
-                index.banks[bank_id] = BankSettings(
-                    bank_id,
-                    name,
-                    kind,
-                    bool(negative),
-                    float(rollout),
-                    threshold,
-                    bool(turns),
-                    category=category,
-                )
+        for bank_id, entry_id, value, external_id, source, tags, held_at in session.execute(query):
+            bank = index.banks.setdefault(bank_id, exact[bank_id])
             ref = EntryRef(
-                bank_id, name, category, entry_id, external_id, source, tuple(tags or ()), held
+                bank_id,
+                bank.name,
+                bank.category,
+                entry_id,
+                external_id,
+                source,
+                tuple(tags or ()),
+                held_at is not None,  # quarantined: its signals may not act alone
             )
-            index.by_kind[kind].setdefault(value, []).append(ref)
+            index.by_kind[bank.kind].setdefault(value, []).append(ref)
         if index.by_kind.get("term"):
             index.terms = TermMatcher(index.by_kind["term"])
         if index.by_kind.get("regex"):

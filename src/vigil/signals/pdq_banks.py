@@ -148,7 +148,6 @@ def load_bank(
     after_seq: int,
     only: ColumnElement[bool] | None = None,
     cache_dir: Path | None = None,
-    cache_min: int | None = None,
 ) -> PdqBank:
     """The bank's enabled entries in an index: from the cache when saved, else from the database.
 
@@ -178,7 +177,7 @@ def load_bank(
     removed = set(session.scalars(withdrawn))
     ids, hashes = _read(session, live.where(BankEntry.id <= through_id))
     bank = PdqBank(bank_id, _build(builder, ids, hashes), through_id, set(), removed, after_seq)
-    if folder is not None and len(ids) >= (CACHE_MIN_ENTRIES if cache_min is None else cache_min):
+    if folder is not None and len(ids) >= CACHE_MIN_ENTRIES:
         bank.save(folder, _anchor(session, after_seq))
     return bank
 

@@ -105,44 +105,34 @@ class IndexUpdater:
     def _apply(
         self, session: Session, event_type: str, bank_id: int, payload: dict[str, Any]
     ) -> None:
+        self._settings(session, bank_id)
+        enabled = BankEntry.enabled.is_(True)
         if event_type == "bank.entries_added":
             first, last = int(payload["first_entry_id"]), int(payload["last_entry_id"])
-            live = BankEntry.id.between(first, last) & BankEntry.enabled.is_(True)
-            rows = self._entries(session, bank_id, live)
-            self._settings(session, bank_id)
-            if self._add(session, rows, only_if_enabled=True):
+            rows = self._entries(session, bank_id, BankEntry.id.between(first, last) & enabled)
+            if self._add(session, rows):
                 self._note_added(bank_id, first, last)
         elif event_type in _ENTRY_EVENTS:
-            rows = self._entries(session, bank_id, BankEntry.id == int(payload["bank_entry_id"]))
-            self._settings(session, bank_id)
+            entry_id = int(payload["bank_entry_id"])
             if _ENTRY_EVENTS[event_type]:
                 # Enabled again and not withdrawn since (a later event would remove it).
-                current = self._entries(
-                    session,
-                    bank_id,
-                    (BankEntry.id == int(payload["bank_entry_id"])) & BankEntry.enabled.is_(True),
-                )
-                if self._add(session, current, only_if_enabled=True):
-                    entry_id = int(payload["bank_entry_id"])
+                rows = self._entries(session, bank_id, (BankEntry.id == entry_id) & enabled)
+                if self._add(session, rows):
                     self._note_added(bank_id, entry_id, entry_id)
             else:
-                self._remove(rows)
+                self._remove(self._entries(session, bank_id, BankEntry.id == entry_id))
         elif event_type in _BANK_EVENTS:
-            self._settings(session, bank_id)
             settings = self.index.banks.get(bank_id)
             if settings is not None and settings.kind == "pdq":
                 # Its index stays (the scan skips a bank that is off); one made now if none.
                 if _BANK_EVENTS[event_type]:
                     self.index.ensure_pdq_bank(session, bank_id)
                 return
-            rows = self._entries(session, bank_id, BankEntry.enabled.is_(True))
+            rows = self._entries(session, bank_id, enabled)
             if _BANK_EVENTS[event_type]:
-                self._settings(session, bank_id)
-                self._add(session, rows, only_if_enabled=True)
+                self._add(session, rows)
             else:
                 self._remove(rows)
-        elif event_type in ("bank.created", "bank.settings_changed"):
-            self._settings(session, bank_id)
 
     def _note_added(self, bank_id: int, first: int, last: int) -> None:
         with self._added_lock:
@@ -171,7 +161,7 @@ class IndexUpdater:
         if bank is not None:
             self.index.set_bank(settings_of(bank))
 
-    def _add(self, session: Session, rows: Sequence[_EntryRow], *, only_if_enabled: bool) -> int:
+    def _add(self, session: Session, rows: Sequence[_EntryRow]) -> int:
         """Add entries the index lacks; returns how many it lacked."""
         index = self.index
         added = 0
@@ -183,7 +173,7 @@ class IndexUpdater:
                 # the scan skips banks that are off.
                 pdq.setdefault(bank.id, []).append((row.entry_id, row.value))
                 continue
-            if bank is None or (only_if_enabled and not bank.enabled):
+            if bank is None or not bank.enabled:
                 continue
             refs = index.by_kind[bank.kind].get(row.value, [])
             if any(r.entry_id == row.entry_id for r in refs):
