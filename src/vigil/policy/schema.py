@@ -129,7 +129,13 @@ class Rule(_Strict):
 
 
 class ClassifierKind(enum.StrEnum):
+    """The loaders Vigil has; a declared kind must match the model's manifest."""
+
     LEXICAL = "lexical"
+    EMBEDDING = "embedding"
+    EXEMPLAR = "exemplar"
+    TRANSFORMERS = "transformers"
+    ONNX = "onnx"
 
 
 class ClassifierSpec(_Strict):
@@ -139,7 +145,7 @@ class ClassifierSpec(_Strict):
     a policy never silently runs on a model it was not written for.
     """
 
-    kind: ClassifierKind = ClassifierKind.LEXICAL
+    kind: ClassifierKind | None = None
     path: str | None = Field(default=None, min_length=1)
     version: str | None = Field(default=None, min_length=1)
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
