@@ -174,3 +174,89 @@ def verify_cmd(
     except ClassifierError as exc:
         raise _fail(exc) from exc
     console.print(f"[green]ok:[/] {clf.name} {clf.version} ({', '.join(clf.labels)})")
+
+
+def _band(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(x) for x in text.split(":"))
+    except ValueError as exc:
+        raise typer.BadParameter(f"'{text}' is not LOW:HIGH, e.g. 0.05:0.9") from exc
+    if not 0 <= low <= high <= 1:
+        raise typer.BadParameter(f"'{text}': need 0 <= LOW <= HIGH <= 1")
+    return low, high
+
+
+@app.command("cascade")
+def cascade_cmd(
+    first: Annotated[str, typer.Argument(help="The cheap model (shipped name or directory).")],
+    then: Annotated[str, typer.Argument(help="The costly model it hands uncertain texts to.")],
+    data: DataFile,
+    band: Annotated[
+        list[str] | None,
+        typer.Option(help="Uncertain band LOW:HIGH on the first model's score; repeat to compare."),
+    ] = None,
+    labels: Annotated[str | None, typer.Option(help="Labels (default: all both share).")] = None,
+    threshold: Annotated[float, typer.Option(min=0, max=1, help="min_score for recall.")] = 0.5,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for cascade.json and cascade.png.")
+    ] = None,
+    text_column: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
+) -> None:
+    """Work saved and recall lost by a cascade, per band, against the costly model alone."""
+    from vigil.classifiers.cascade import measure
+    from vigil.classifiers.evaluation import plot_cascade
+
+    bands = [_band(b) for b in band or ["0.02:0.9", "0.05:0.9", "0.1:0.8"]]
+    try:
+        cheap = registry.load(registry.resolve(first))
+        costly = registry.load(registry.resolve(then))
+        shared = [x for x in cheap.labels if x in costly.labels]
+        wanted = _labels(labels) if labels else shared
+        unknown = [x for x in wanted if x not in shared]
+        if unknown or not wanted:
+            raise ClassifierError(
+                f"labels {', '.join(unknown) or '(none)'} are not shared by both models "
+                f"(shared: {', '.join(shared) or 'none'})"
+            )
+        dataset = read_labelled(data, wanted, text_column)
+        report = measure(
+            cheap, costly, dataset.texts, dataset.targets, wanted, bands, threshold=threshold
+        )
+    except ClassifierError as exc:
+        raise _fail(exc) from exc
+    _report_problems(data, dataset)
+    folder = out or Path("out") / "cascade" / f"{cheap.name}-{costly.name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cascade.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    plot_cascade(report, folder / "cascade.png")
+    table = Table(
+        "band",
+        "label",
+        "sent on",
+        "work saved",
+        "R first",
+        "R then",
+        "R cascade",
+        "R lost",
+        "P cascade",
+        title=f"{report['first']} > {report['then']} at min_score {threshold:g}",
+    )
+    for entry in report["bands"]:
+        for label, m in entry["labels"].items():
+            table.add_row(
+                f"{entry['low']:g}:{entry['high']:g}",
+                label,
+                f"{entry['routed_share']:.1%}",
+                f"{entry['work_saved']:.1%}",
+                *(f"{m[k]:.3f}" for k in ("recall_first", "recall_then", "recall_cascade")),
+                f"{m['recall_lost']:+.3f}",
+                f"{m['precision_cascade']:.3f}",
+            )
+    console.print(table)
+    secs = report["seconds"]
+    console.print(
+        f"{report['rows']:,} texts: first model {secs['first_all']:.1f} s, second model on all "
+        f"{secs['then_all']:.1f} s. 'sent on' is the share the second model scores; "
+        f"'R lost' is recall against the second model alone. Written: {folder}/cascade.json, "
+        f"{folder}/cascade.png"
+    )

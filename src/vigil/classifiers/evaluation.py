@@ -161,3 +161,40 @@ def policy_snippet(model: str, label: str, threshold: float, category: str = "CA
         "    review: required\n"
         "    deadline: 24h\n"
     )
+
+
+def plot_cascade(report: dict[str, Any], path: Path) -> None:
+    """Recall against the share of texts the costly model scores, one point per band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=100)
+    labels = sorted({x for entry in report["bands"] for x in entry["labels"]})
+    for index, label in enumerate(labels):
+        color = f"C{index}"
+        points = [
+            (entry["routed_share"], entry["labels"][label]["recall_cascade"], entry)
+            for entry in report["bands"]
+            if label in entry["labels"]
+        ]
+        if not points:
+            continue
+        ax.scatter([p[0] for p in points], [p[1] for p in points], color=color, label=label)
+        for share, recall, entry in points:
+            ax.annotate(f"{entry['low']:g}:{entry['high']:g}", (share, recall), fontsize=7)
+        alone = points[0][2]["labels"][label]["recall_then"]
+        ax.axhline(alone, color=color, linestyle="--", linewidth=1)
+    ax.set_xlabel("share of texts sent to the costly model")
+    ax.set_ylabel(f"recall at min_score {report['threshold']:g}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{report['first']} > {report['then']} (dashed: costly model alone)", fontsize=9)
+    if labels:
+        ax.legend(loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    plt.close(fig)

@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from vigil.classifiers import registry
-from vigil.classifiers.base import Classifier, ClassifierError
+from vigil.classifiers.base import Classifier, ClassifierError, Scores
+from vigil.classifiers.cascade import Cascade
+from vigil.classifiers.ensemble import Ensemble
 from vigil.policy.schema import ClassifierSpec, Policy, SignalKind
 from vigil.signals.drafts import ScanInput, SignalDraft
 
@@ -47,6 +50,35 @@ def load_declared(name: str, spec: ClassifierSpec, base: Path | None = None) -> 
     return registry.load(directory)
 
 
+def build_declared(policy: Policy, name: str, labels: Sequence[str]) -> Classifier:
+    """The classifier declared as ``name``: a model, or a cascade or ensemble of declared ones.
+
+    Combinations work only on ``labels`` (those the rules use), so a cascade
+    routes on nothing the policy ignores.
+    """
+    spec = policy.classifiers[name]
+    if spec.cascade is not None:
+        first = build_declared(policy, spec.cascade.first, labels)
+        then = build_declared(policy, spec.cascade.then, labels)
+        band = spec.cascade.band
+        return Cascade(name, first, then, {x: (band(x).low, band(x).high) for x in labels})
+    if spec.ensemble is not None:
+        members = {m: load_declared(m, policy.classifiers[m]) for m in spec.ensemble.models}
+        return Ensemble(name, members, spec.ensemble.models, labels)
+    return load_declared(name, spec)
+
+
+def _score(
+    policy: Policy, name: str, labels: Sequence[str], texts: list[str]
+) -> tuple[Classifier, Scores, NDArray[np.bool_] | None]:
+    """Scores from the declared classifier, and for a cascade which ones its second stage gave."""
+    model = build_declared(policy, name, labels)
+    if isinstance(model, Cascade):
+        run = model.run(texts)
+        return model, run.scores, run.decided_by_then
+    return model, model.predict(texts), None
+
+
 def classify_items(policy: Policy, scans: Sequence[ScanInput]) -> list[SignalDraft]:
     """One batch call per classifier the policy uses; a signal per score that reaches a rule."""
     wanted = thresholds(policy)
@@ -56,24 +88,28 @@ def classify_items(policy: Policy, scans: Sequence[ScanInput]) -> list[SignalDra
     texts = [text for _, text in batch]
     drafts: list[SignalDraft] = []
     for name in sorted(wanted):
-        model = load_declared(name, policy.classifiers[name])
+        model, raw, by_then = _score(policy, name, sorted(wanted[name]), texts)
         # Rounded before comparing, so the stored score is exactly what passed the threshold.
-        scores = np.round(model.predict(texts).astype(np.float64), 6)
+        scores = np.round(raw.astype(np.float64), 6)
         for j, label in enumerate(model.labels):
             floor = wanted[name].get(label)
             if floor is None:
                 continue
             for row in (scores[:, j] >= floor).nonzero()[0]:
                 score = float(scores[row, j])
+                version = model.version
+                if isinstance(model, Cascade) and by_then is not None:
+                    # The signal names the stage that gave the score, not the whole chain.
+                    version = model.stage_version(bool(by_then[row, j]))
                 drafts.append(
                     SignalDraft(
                         batch[row][0],
                         SignalKind.CLASSIFIER.value,
                         label,
-                        f"classifier {model.name} {model.version} scored {score:.3f} "
+                        f"classifier {model.name} {version} scored {score:.3f} "
                         f"for {label} (policy threshold from {floor:g})",
                         model=model.name,
-                        model_version=model.version,
+                        model_version=version,
                         score=score,
                     )
                 )

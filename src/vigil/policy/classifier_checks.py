@@ -93,6 +93,8 @@ def check_declarations(
     declared: dict[str, tuple[str, ...] | None] = {}
     if not isinstance(classifiers, dict):
         return declared
+    ensembles: dict[str, dict[str, Any]] = {}
+    cascades: dict[str, dict[str, Any]] = {}
     for name, spec in classifiers.items():
         if not re.match(NAME, name):
             out.add(
@@ -102,8 +104,106 @@ def check_declarations(
             )
             declared[name] = None
             continue
-        declared[name] = _declared_labels(out, name, spec, base) if isinstance(spec, dict) else None
+        if isinstance(spec, dict) and "cascade" in spec:
+            cascades[name] = spec
+        elif isinstance(spec, dict) and "ensemble" in spec:
+            ensembles[name] = spec
+        else:
+            declared[name] = (
+                _declared_labels(out, name, spec, base) if isinstance(spec, dict) else None
+            )
+    # Ensembles combine models; cascades chain models or ensembles. Nothing else nests,
+    # so no declaration can refer to itself.
+    models = dict(declared)
+    for name, spec in ensembles.items():
+        members = (
+            spec.get("ensemble", {}).get("models")
+            if isinstance(spec.get("ensemble"), dict)
+            else None
+        )
+        names = list(members) if isinstance(members, dict) else []
+        declared[name] = _combined_labels(
+            out, name, spec, "ensemble", [("models", m) for m in names], models, "models"
+        )
+    stages = dict(declared)
+    for name, spec in cascades.items():
+        cascade = spec.get("cascade")
+        refs = [
+            (stage, cascade.get(stage))
+            for stage in ("first", "then")
+            if isinstance(cascade, dict) and isinstance(cascade.get(stage), str)
+        ]
+        declared[name] = _combined_labels(
+            out, name, spec, "cascade", refs, stages, "models or ensembles"
+        )
     return declared
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+
+
+def _combined_labels(
+    out: Reporter,
+    name: str,
+    spec: dict[str, Any],
+    what: str,
+    refs: list[tuple[str, Any]],
+    known: dict[str, tuple[str, ...] | None],
+    allowed: str,
+) -> tuple[str, ...] | None:
+    """The labels every part of a cascade or ensemble shares, or ``None`` (with an issue)."""
+    path: parser.Path = ("classifiers", name)
+    for extra in ("kind", "path", "version", "sha256"):
+        if extra in spec:
+            out.add(
+                (*path, extra),
+                f"{_a(what)} has no model of its own: pin {extra} on the classifiers it uses",
+            )
+    body = spec.get(what)
+    if not isinstance(body, dict):
+        return None  # the shape check reports it
+    parts: list[tuple[str, ...]] = []
+    for field, ref in refs:
+        where: parser.Path = (
+            (*path, what, field) if field != "models" else (*path, what, "models", ref)
+        )
+        if ref == name or ref not in known:
+            listed = ", ".join(known) or "none declared"
+            out.add(
+                where,
+                f"'{ref}' is not a declared classifier that {_a(what)} can use ({allowed} "
+                f"declared under classifiers: {listed}){_hint(str(ref), list(known))}",
+                at_value=field != "models",
+            )
+            continue
+        labels = known[ref]
+        if labels is not None:
+            parts.append(labels)
+    if (
+        what == "cascade"
+        and body.get("first") is not None
+        and body.get("first") == body.get("then")
+    ):
+        out.add(
+            (*path, what, "then"), "first and then must be different classifiers", at_value=True
+        )
+    if len(parts) != len(refs) or len(parts) < 2:
+        return None
+    shared = tuple(label for label in parts[0] if all(label in p for p in parts[1:]))
+    if not shared:
+        names = " and ".join(f"'{ref}'" for _, ref in refs)
+        out.add((*path, what), f"{names} share no label, so there is nothing to combine")
+        return None
+    per_label = body.get("labels") if what == "cascade" else None
+    for label in per_label if isinstance(per_label, dict) else {}:
+        if label not in shared:
+            out.add(
+                (*path, what, "labels", label),
+                f"'{label}' is not a label all its classifiers have ({', '.join(shared)})"
+                + _hint(str(label), list(shared)),
+            )
+    return shared
 
 
 def check_rule(

@@ -12,7 +12,7 @@ import re
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CATEGORY_ID = r"^[a-z][a-z0-9_]*$"
 RULE_ID = r"^[a-z0-9][a-z0-9_-]*$"
@@ -138,17 +138,73 @@ class ClassifierKind(enum.StrEnum):
     ONNX = "onnx"
 
 
+class ScoreBand(_Strict):
+    """First-stage scores in ``[low, high)`` are uncertain: the next model decides them."""
+
+    low: float = Field(ge=0, le=1)
+    high: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScoreBand:
+        if self.low > self.high:
+            raise ValueError("low must not be above high")
+        return self
+
+
+class CascadeSpec(_Strict):
+    """The cheap model scores everything; only its uncertain items reach the costly one.
+
+    ``first`` and ``then`` name other declared classifiers. ``labels`` overrides
+    the band for single labels, since each label's scores sit on their own scale.
+    """
+
+    first: str = Field(min_length=1)
+    then: str = Field(min_length=1)
+    uncertain: ScoreBand
+    labels: dict[str, ScoreBand] = Field(default_factory=dict)
+
+    def band(self, label: str) -> ScoreBand:
+        return self.labels.get(label, self.uncertain)
+
+
+class EnsembleSpec(_Strict):
+    """A weighted mean of declared models' scores, per shared label.
+
+    Lexical and embedding models err on different texts, so their blend ranks
+    better than either (bench/classifier_quality.py measures by how much).
+    """
+
+    models: dict[str, float] = Field(min_length=2)
+
+    @field_validator("models")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, weight in value.items():
+            if not weight > 0:
+                raise ValueError(f"the weight of '{name}' must be above 0")
+        return value
+
+
 class ClassifierSpec(_Strict):
     """A model the rules may name: shipped with Vigil under its name, or at ``path``.
 
     ``version`` and ``sha256`` (of the model's manifest.json) pin the exact model:
-    a policy never silently runs on a model it was not written for.
+    a policy never silently runs on a model it was not written for. A spec with
+    ``cascade`` or ``ensemble`` names no model of its own: it combines declared ones.
     """
 
     kind: ClassifierKind | None = None
     path: str | None = Field(default=None, min_length=1)
     version: str | None = Field(default=None, min_length=1)
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    cascade: CascadeSpec | None = None
+    ensemble: EnsembleSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_combination(self) -> ClassifierSpec:
+        if self.cascade is not None and self.ensemble is not None:
+            raise ValueError("a classifier is a cascade or an ensemble, not both")
+        return self
 
 
 class Retention(_Strict):
