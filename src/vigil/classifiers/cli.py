@@ -24,6 +24,7 @@ from vigil.classifiers import registry
 from vigil.classifiers.base import ClassifierError
 from vigil.classifiers.data import LabelledSet, read_labelled
 from vigil.classifiers.encoders import DEFAULT_ENCODER
+from vigil.classifiers.exemplar import ExemplarFileError
 from vigil.classifiers.lexical import LexicalParams
 from vigil.classifiers.manifest import Manifest
 from vigil.cli_support import console, err_console
@@ -164,6 +165,11 @@ def exemplars_cmd(
 
     try:
         manifest = build_exemplars(exemplars, out, name=name, version=version, encoder=encoder)
+    except ExemplarFileError as exc:
+        for problem in exc.problems:
+            # FILE:LINE:COLUMN lines, never wrapped, as the policy validator prints them.
+            err_console.print(f"[red]{escape(problem)}[/]", soft_wrap=True)
+        raise typer.Exit(2) from exc
     except ClassifierError as exc:
         raise _fail(exc) from exc
     table = Table(

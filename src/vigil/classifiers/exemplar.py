@@ -47,6 +47,14 @@ NO_COUNTER_MARGIN = 0.05
 _KEYS = ("exemplars", "counter_examples")
 
 
+class ExemplarFileError(ClassifierError):
+    """Everything wrong with an exemplar file, one ``FILE:LINE:COLUMN: error: ...`` line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
 @dataclass(frozen=True)
 class Category:
     """One label's example texts, and the texts that must not score high for it."""
@@ -80,7 +88,7 @@ class Calibration:
 def _issue(source: str, doc: Any, path: tuple[str | int, ...], message: str) -> str:
     from vigil.policy.parser import format_path
 
-    line, column = doc.position(path, prefer_value=True)
+    line, column = doc.position(path)
     where = f" (at {format_path(path)})" if path else ""
     return f"{source}:{line}:{column}: error: {message}{where}"
 
@@ -114,6 +122,12 @@ def parse_exemplars(text: str, source: str) -> dict[str, Category]:
     """
     from vigil.policy.parser import parse_yaml
 
+    if not text.strip():
+        raise ExemplarFileError(
+            [
+                f"{source}:1:1: error: the file is empty; expected a mapping of label -> example texts"
+            ]
+        )
     doc = parse_yaml(text)
     problems = [f"{source}:{i.line}:{i.column}: error: {i.message}" for i in doc.issues]
     data = doc.data
@@ -153,7 +167,7 @@ def parse_exemplars(text: str, source: str) -> dict[str, Category]:
                     source,
                     doc,
                     (label, "exemplars"),
-                    f"'{label}' needs at least {MIN_EXEMPLARS} exemplars (has {len(exemplars)})",
+                    f"'{label}' has {len(exemplars)} exemplars; at least {MIN_EXEMPLARS} are needed",
                 )
             )
         for i, counter in enumerate(counters):
@@ -168,7 +182,7 @@ def parse_exemplars(text: str, source: str) -> dict[str, Category]:
                 )
         out[label] = Category(exemplars, counters)
     if problems:
-        raise ClassifierError("\n".join(problems))
+        raise ExemplarFileError(problems)
     return out
 
 
@@ -183,17 +197,18 @@ def read_exemplars(path: Path) -> dict[str, Category]:
     return parse_exemplars(text, str(path))
 
 
-def _midpoint(positive: NDArray[np.float64], negative: NDArray[np.float64]) -> float:
-    """The threshold with the best balanced accuracy; among equals, the one in the widest gap."""
+def _midpoint(positive: NDArray[np.float64], negative: NDArray[np.float64]) -> tuple[float, float]:
+    """The threshold with the best balanced accuracy (and that accuracy); ties: the widest gap."""
     values = np.unique(np.concatenate([positive, negative]))
     edges = np.concatenate([[values[0] - 0.5], values, [values[-1] + 0.5]])
-    candidates = []
+    candidates: list[tuple[float, float, float]] = []
     for low, high in pairwise(edges):
         threshold = float(low + high) / 2
-        balanced = (np.mean(positive > threshold) + np.mean(negative < threshold)) / 2
+        accuracy = float(np.mean(positive > threshold) + np.mean(negative < threshold)) / 2
         # Ties prefer the widest gap, then the lowest threshold (reruns agree).
-        candidates.append((float(balanced), float(high - low), -threshold))
-    return -max(candidates)[2]
+        candidates.append((accuracy, float(high - low), -threshold))
+    best = max(candidates)
+    return -best[2], best[0]
 
 
 def calibrate(exemplars: Embeddings, counters: Embeddings, label: str) -> Calibration:
@@ -204,10 +219,11 @@ def calibrate(exemplars: Embeddings, counters: Embeddings, label: str) -> Calibr
     typical = float(np.median(loo))
     if len(counters):
         nearest = (counters.astype(np.float64) @ exemplars.T.astype(np.float64)).max(axis=1)
-        midpoint = _midpoint(loo, nearest)
+        midpoint, balanced = _midpoint(loo, nearest)
     else:
-        midpoint = float(loo.min()) - NO_COUNTER_MARGIN
-    if typical - midpoint < 1e-3:
+        midpoint, balanced = float(loo.min()) - NO_COUNTER_MARGIN, 1.0
+    # At 0.5 no threshold tells the two groups apart better than a coin would.
+    if balanced <= 0.5 or typical - midpoint < 1e-3:
         raise ClassifierError(
             f"label '{label}': the counter-examples come as close to the exemplars as the "
             f"exemplars come to each other (typical similarity {typical:.3f}, threshold "
