@@ -143,3 +143,14 @@ def test_unsupported_module_layouts_are_refused(encoder_copy: Path) -> None:
     (encoder_copy / "modules.json").write_text(json.dumps(modules), encoding="utf-8")
     with pytest.raises(ClassifierError, match="found: Transformer, Pooling, Dense, Normalize"):
         load_encoder(encoder_ref_for(encoder_copy), device="cpu")
+
+
+def test_module_paths_may_not_leave_the_pinned_directory(encoder_copy: Path) -> None:
+    modules = json.loads((encoder_copy / "modules.json").read_text(encoding="utf-8"))
+    modules[1]["path"] = "../elsewhere"
+    (encoder_copy / "modules.json").write_text(json.dumps(modules), encoding="utf-8")
+    with pytest.raises(ClassifierError, match=r"module path '\.\./elsewhere' leaves it"):
+        load_encoder(encoder_ref_for(encoder_copy), device="cpu")
+    (encoder_copy / "linked").symlink_to(encoder_copy.parent, target_is_directory=True)
+    with pytest.raises(ClassifierError, match="may not link to other folders"):
+        encoder_ref_for(encoder_copy)

@@ -180,8 +180,10 @@ BAD_YAML = [
         "counter_examples) (at v.counterexamples)",
     ),
     (
-        f"v:\n  exemplars: {THREE}\n  counter_examples: ['[SYNTHETIC] n', '[SYNTHETIC] b']\n",
-        "x.yaml:3:39: error: counter_examples entry 1 is also an exemplar of 'v' "
+        f"v:\n  exemplars: {THREE}\n  counter_examples: ['', '[SYNTHETIC] b']\n",
+        "x.yaml:3:22: error: counter_examples entry 0 must be non-empty text "
+        "(at v.counter_examples[0])\n"
+        "x.yaml:3:26: error: counter_examples entry 1 is also an exemplar of 'v' "
         "(at v.counter_examples[1])",
     ),
     (

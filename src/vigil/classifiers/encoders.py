@@ -68,6 +68,9 @@ def encoder_files(directory: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     for path in sorted(directory.rglob("*")):
         rel = path.relative_to(directory).as_posix()
+        if path.is_dir() and path.is_symlink():
+            # rglob does not descend into it, so its files could load without being hashed.
+            raise ClassifierError(f"{path}: an encoder directory may not link to other folders")
         if path.is_file() and rel not in UNPINNED:
             out[rel] = file_sha256(path)
     if "modules.json" not in out:
@@ -238,6 +241,14 @@ def _pooling_mode(config: Any, where: Path) -> str:
     return str(mode)
 
 
+def _inside(directory: Path, relative: Any) -> Path:
+    """A module folder named in modules.json, refused if it leaves the pinned directory."""
+    target = (directory / str(relative)).resolve()
+    if not target.is_relative_to(directory.resolve()):
+        raise ClassifierError(f"{directory / 'modules.json'}: module path '{relative}' leaves it")
+    return target
+
+
 def _layout(directory: Path) -> _Layout:
     modules = _json(directory / "modules.json")
     if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
@@ -248,8 +259,7 @@ def _layout(directory: Path) -> _Layout:
             f"{directory / 'modules.json'}: only Transformer, Pooling and Normalize modules are "
             f"supported (found: {', '.join(kinds) or 'none'})"
         )
-    transformer = directory / str(modules[0].get("path", ""))
-    pooling_dir = directory / str(modules[1].get("path", ""))
+    transformer, pooling_dir = (_inside(directory, m.get("path", "")) for m in modules[:2])
     mode = _pooling_mode(_json(pooling_dir / "config.json"), pooling_dir / "config.json")
     st_config = transformer / "sentence_bert_config.json"
     settings = _json(st_config) if st_config.is_file() else {}

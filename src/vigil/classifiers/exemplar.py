@@ -37,6 +37,7 @@ from vigil.classifiers.base import ClassifierError, Scores
 from vigil.classifiers.embedding import EncodedModel, manifest_encoder, read_arrays
 from vigil.classifiers.encoders import Embeddings, Encoder, EncoderRef
 from vigil.classifiers.manifest import LABEL, Manifest, write_manifest
+from vigil.policy.parser import ParsedDocument, format_path, parse_yaml
 
 KIND = "exemplar"
 TEXTS = "exemplars.json"
@@ -85,22 +86,21 @@ class Calibration:
         return out
 
 
-def _issue(source: str, doc: Any, path: tuple[str | int, ...], message: str) -> str:
-    from vigil.policy.parser import format_path
-
+def _issue(source: str, doc: ParsedDocument, path: tuple[str | int, ...], message: str) -> str:
     line, column = doc.position(path)
     where = f" (at {format_path(path)})" if path else ""
     return f"{source}:{line}:{column}: error: {message}{where}"
 
 
 def _texts(
-    value: Any, label: str, key: str, source: str, doc: Any, out: list[str]
-) -> tuple[str, ...]:
+    value: Any, label: str, key: str, source: str, doc: ParsedDocument, out: list[str]
+) -> dict[int, str]:
+    """The usable entries of one list, by their index in the file (stripped of outer space)."""
     path: tuple[str | int, ...] = (label, key)
     if not isinstance(value, list):
         out.append(_issue(source, doc, path, f"{key} of '{label}' must be a list of texts"))
-        return ()
-    texts: list[str] = []
+        return {}
+    texts: dict[int, str] = {}
     seen: dict[str, int] = {}
     for i, text in enumerate(value):
         if not isinstance(text, str) or not text.strip():
@@ -110,8 +110,8 @@ def _texts(
             out.append(_issue(source, doc, (*path, i), f"{key} entry {i} repeats entry {first}"))
         else:
             seen[text.strip()] = i
-            texts.append(text.strip())
-    return tuple(texts)
+            texts[i] = text.strip()
+    return texts
 
 
 def parse_exemplars(text: str, source: str) -> dict[str, Category]:
@@ -120,8 +120,6 @@ def parse_exemplars(text: str, source: str) -> dict[str, Category]:
     Each label maps to a list of exemplar texts, or to a mapping with
     ``exemplars`` and optional ``counter_examples``.
     """
-    from vigil.policy.parser import parse_yaml
-
     if not text.strip():
         raise ExemplarFileError(
             [
@@ -170,8 +168,8 @@ def parse_exemplars(text: str, source: str) -> dict[str, Category]:
                     f"'{label}' has {len(exemplars)} exemplars; at least {MIN_EXEMPLARS} are needed",
                 )
             )
-        for i, counter in enumerate(counters):
-            if counter in exemplars:
+        for i, counter in counters.items():
+            if counter in exemplars.values():
                 problems.append(
                     _issue(
                         source,
@@ -180,7 +178,7 @@ def parse_exemplars(text: str, source: str) -> dict[str, Category]:
                         f"counter_examples entry {i} is also an exemplar of '{label}'",
                     )
                 )
-        out[label] = Category(exemplars, counters)
+        out[label] = Category(tuple(exemplars.values()), tuple(counters.values()))
     if problems:
         raise ExemplarFileError(problems)
     return out
