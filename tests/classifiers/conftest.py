@@ -1,4 +1,8 @@
-"""A model trained once per session on the synthetic set, for tests that need one of their own."""
+"""Models built once per session on the synthetic sets, for tests that need one of their own.
+
+The neural ones use the real MiniLM encoder (loaded once per process and cached),
+so they are kept to a few hundred short texts.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.classifiers.synthetic import examples, write
+from vigil.classifiers.encoders import Encoder, EncoderRef, encoder_ref_for, load_encoder
 from vigil.classifiers.lexical import LexicalParams
-from vigil.classifiers.training import train_file
+from vigil.classifiers.torch_runtime import require_torch
+from vigil.classifiers.training import build_exemplars, train_file
 
 SMALL = LexicalParams(hash_bits=16, min_df=2, max_features=20_000)
+EXAMPLE_EXEMPLARS = (
+    Path(__file__).resolve().parents[2] / "examples/exemplars/violent-extremism.yaml"
+)
 
 
 @pytest.fixture(scope="session")
@@ -19,4 +28,37 @@ def synthetic_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = write(folder / "train.jsonl", examples(300, seed=1))
     out = folder / "synthetic-threat"
     train_file(data, ["threat", "spam"], out, name="synthetic-threat", version="0.1", params=SMALL)
+    return out
+
+
+@pytest.fixture(scope="session")
+def minilm_ref() -> EncoderRef:
+    return encoder_ref_for()
+
+
+@pytest.fixture(scope="session")
+def minilm(minilm_ref: EncoderRef) -> Encoder:
+    # One thread per xdist worker: with more OpenMP threads than free cores, every op waits
+    # on a descheduled thread and encoding ran ~50x slower on a shared 2-core machine.
+    require_torch("tests").set_num_threads(1)
+    return load_encoder(minilm_ref, device="cpu", precision="fp32")
+
+
+@pytest.fixture(scope="session")
+def embedding_model(tmp_path_factory: pytest.TempPathFactory, minilm: Encoder) -> Path:
+    """Embedding heads over MiniLM for the synthetic threat and (random) spam labels."""
+    folder = tmp_path_factory.mktemp("embedding")
+    data = write(folder / "train.jsonl", examples(300, seed=1))
+    out = folder / "synthetic-embed"
+    train_file(
+        data, ["threat", "spam"], out, name="synthetic-embed", version="0.2", kind="embedding"
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def exemplar_model(tmp_path_factory: pytest.TempPathFactory, minilm: Encoder) -> Path:
+    """The shipped example: synthetic violent-extremist propaganda and its counter-examples."""
+    out = tmp_path_factory.mktemp("exemplar") / "extremism"
+    build_exemplars(EXAMPLE_EXEMPLARS, out, name="extremism", version="0.1")
     return out

@@ -35,13 +35,20 @@ RULE = """
 """
 
 
-def _policy(tmp_path: Path, model: Path) -> Path:
-    """The default policy plus the synthetic model, declared by a path relative to the file."""
-    shutil.copytree(model, tmp_path / "models" / "synthetic-threat")
-    text = default_policy_text().replace("\nrules:\n", "\nrules:\n" + RULE, 1)
+def _policy(
+    tmp_path: Path,
+    model: Path,
+    name: str = "synthetic-threat",
+    kind: str = "lexical",
+    version: str = "0.1",
+) -> Path:
+    """The default policy plus a synthetic model, declared by a path relative to the file."""
+    shutil.copytree(model, tmp_path / "models" / name)
+    rule = RULE.replace("classifier: synthetic-threat", f"classifier: {name}")
+    text = default_policy_text().replace("\nrules:\n", "\nrules:\n" + rule, 1)
     text += (
-        "\nclassifiers:\n  synthetic-threat:\n    kind: lexical\n"
-        '    path: models/synthetic-threat\n    version: "0.1"\n'
+        f"\nclassifiers:\n  {name}:\n    kind: {kind}\n"
+        f'    path: models/{name}\n    version: "{version}"\n'
     )
     path = tmp_path / "policy.yaml"
     path.write_text(text, encoding="utf-8")
@@ -106,3 +113,28 @@ def test_without_classifier_rules_no_model_runs(
     ingest_file(engine, data, context(engine, policy))
     with Session(engine) as session:
         assert session.scalars(select(Signal)).all() == []
+
+
+def test_an_embedding_model_raises_signals_through_the_same_pipeline(
+    engine: Engine, tmp_path: Path, embedding_model: Path
+) -> None:
+    """The pipeline needs nothing kind-specific: a policy declares embedding heads by path."""
+    policy = _policy(tmp_path, embedding_model, "synthetic-embed", "embedding", "0.2")
+    records = [item("t1", THREAT), item("b1", BENIGN), item("t2", "[SYNTHETIC] I will shoot you")]
+    data = write_jsonl(tmp_path / "items.jsonl", records)
+    summary = ingest_file(engine, data, context(engine, policy))
+    assert (summary.outcome.stored, summary.outcome.cases_opened) == (3, 2)
+    with Session(engine) as session:
+        ids = {i.id: i.platform_item_id for i in session.scalars(select(Item))}
+        signals = sorted(session.scalars(select(Signal)), key=lambda s: ids[s.item_id])
+        assert [(ids[s.item_id], s.kind, s.matched) for s in signals] == [
+            ("t1", "classifier", "threat"),
+            ("t2", "classifier", "threat"),
+        ]
+        for signal in signals:
+            assert (signal.model, signal.model_version) == ("synthetic-embed", "0.2")
+            assert signal.score is not None
+            assert 0.6 <= signal.score <= 1.0
+            assert f"classifier synthetic-embed 0.2 scored {signal.score:.3f}" in signal.reason
+        verdicts = list(session.scalars(select(Verdict)))
+        assert sorted(v.rule_id for v in verdicts) == ["threat-model", "threat-model"]

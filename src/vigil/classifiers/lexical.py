@@ -10,7 +10,6 @@ numpy arrays and loaded with ``allow_pickle=False``.
 from __future__ import annotations
 
 import warnings
-import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from vigil.classifiers.arrays import sigmoid, write_npz
 from vigil.classifiers.base import ClassifierError, Scores, check_scores
 from vigil.classifiers.manifest import Manifest, write_manifest
 
@@ -107,20 +107,6 @@ def _weigh(narrow: sp.csr_matrix, idf: NDArray[np.float32]) -> sp.csr_matrix:
     return out
 
 
-def _write_npz(path: Path, arrays: dict[str, NDArray[Any]]) -> None:
-    """A compressed .npz with fixed timestamps, so the same training gives the same bytes."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, array in arrays.items():
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with archive.open(info, "w") as fh:
-                np.lib.format.write_array(fh, array, allow_pickle=False)
-
-
-def _sigmoid(z: NDArray[np.float64]) -> Scores:
-    return (1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))).astype(np.float32)
-
-
 class LexicalModel:
     """A trained lexical model; satisfies :class:`vigil.classifiers.base.Classifier`."""
 
@@ -176,12 +162,12 @@ class LexicalModel:
         parts = []
         for start in range(0, len(texts), SLICE):
             x = self.features(texts[start : start + SLICE])
-            parts.append(_sigmoid(np.asarray(x @ self._weights, dtype=np.float64) + self.intercept))
+            parts.append(sigmoid(np.asarray(x @ self._weights, dtype=np.float64) + self.intercept))
         return check_scores(np.vstack(parts), len(texts), len(self.labels))
 
     def save(self, directory: Path, training: dict[str, Any]) -> Manifest:
         directory.mkdir(parents=True, exist_ok=True)
-        _write_npz(
+        write_npz(
             directory / WEIGHTS,
             {
                 "columns": self.columns.astype(np.int32),

@@ -24,9 +24,25 @@ def _load_lexical(manifest: Manifest) -> Classifier:
     return LexicalModel.load(manifest)
 
 
-# Each kind of model and how to build it from its verified directory. Sentence-embedding
-# heads, local transformer/ONNX models and exemplar sets are meant to register here.
-LOADERS: dict[str, Callable[[Manifest], Classifier]] = {"lexical": _load_lexical}
+def _load_embedding(manifest: Manifest) -> Classifier:
+    from vigil.classifiers.embedding import EmbeddingModel  # torch only when needed
+
+    return EmbeddingModel.load(manifest)
+
+
+def _load_exemplar(manifest: Manifest) -> Classifier:
+    from vigil.classifiers.exemplar import ExemplarModel
+
+    return ExemplarModel.load(manifest)
+
+
+# Each kind of model and how to build it from its verified directory. Local
+# transformer/ONNX models are meant to register here too.
+LOADERS: dict[str, Callable[[Manifest], Classifier]] = {
+    "lexical": _load_lexical,
+    "embedding": _load_embedding,
+    "exemplar": _load_exemplar,
+}
 KINDS: tuple[str, ...] = tuple(LOADERS)
 
 _cache: dict[tuple[str, str], Classifier] = {}
@@ -93,6 +109,9 @@ def load(directory: Path) -> Classifier:
 
 
 def clear_cache() -> None:
-    """Forget loaded models (tests that rewrite a model directory in place)."""
+    """Forget loaded models and their encoders (tests that rewrite a model directory in place)."""
+    from vigil.classifiers import encoders
+
     with _lock:
         _cache.clear()
+    encoders.clear_cache()
