@@ -24,9 +24,25 @@ def _load_lexical(manifest: Manifest) -> Classifier:
     return LexicalModel.load(manifest)
 
 
+def _load_transformers(manifest: Manifest) -> Classifier:
+    from vigil.classifiers.transformer import TransformerModel  # torch only when needed
+
+    return TransformerModel.load(manifest)
+
+
+def _load_onnx(manifest: Manifest) -> Classifier:
+    from vigil.classifiers.onnx_model import OnnxModel  # onnxruntime only when needed
+
+    return OnnxModel.load(manifest)
+
+
 # Each kind of model and how to build it from its verified directory. Sentence-embedding
 # heads, local transformer/ONNX models and exemplar sets are meant to register here.
-LOADERS: dict[str, Callable[[Manifest], Classifier]] = {"lexical": _load_lexical}
+LOADERS: dict[str, Callable[[Manifest], Classifier]] = {
+    "lexical": _load_lexical,
+    "transformers": _load_transformers,
+    "onnx": _load_onnx,
+}
 KINDS: tuple[str, ...] = tuple(LOADERS)
 
 _cache: dict[tuple[str, str], Classifier] = {}
