@@ -8,9 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from tests.classifiers.test_pipeline import RULE
 from tests.classifiers.tiny_hf import MODEL_LABELS, TEXTS, TinyHF
+from tests.support.spine import context, item, write_jsonl
 from vigil.classifiers import registry
 from vigil.classifiers.base import ClassifierError
 from vigil.classifiers.hf_import import import_model, parse_mapping
@@ -19,6 +23,11 @@ from vigil.classifiers.manifest import read_manifest, write_manifest
 from vigil.classifiers.torch_runtime import length_batches
 from vigil.classifiers.transformer import TransformerModel
 from vigil.cli import app
+from vigil.ingest.services import ingest_file
+from vigil.items.models import Item
+from vigil.policy.defaults import default_policy_text
+from vigil.policy.models import Verdict
+from vigil.signals.models import Signal
 
 
 def test_scores_match_a_direct_forward_pass(
@@ -232,3 +241,35 @@ def test_import_command_writes_a_loadable_model(tiny_hf: TinyHF, tmp_path: Path)
     )
     assert bad.exit_code == 2
     assert "0=toxic, 1=insult, 2=identity_hate" in " ".join(bad.output.split())
+
+
+def test_a_transformers_model_declared_by_path_raises_signals_at_ingest(
+    engine: Engine, tmp_path: Path, tiny_imported: dict[str, Path]
+) -> None:
+    shutil.copytree(tiny_imported["transformers"], tmp_path / "models" / "tiny")
+    threat = registry.load(tiny_imported["transformers"]).predict(TEXTS)[:, 0]
+    high, low = TEXTS[int(threat.argmax())], TEXTS[int(threat.argmin())]
+    floor = round(float(threat.max() + threat.min()) / 2, 6)
+    rule = RULE.replace("synthetic-threat", "tiny").replace("0.6", f"{floor}")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        default_policy_text().replace("\nrules:\n", "\nrules:\n" + rule, 1)
+        + '\nclassifiers:\n  tiny:\n    kind: transformers\n    path: models/tiny\n    version: "1"\n',
+        encoding="utf-8",
+    )
+    data = write_jsonl(tmp_path / "items.jsonl", [item("hi", high), item("lo", low)])
+    summary = ingest_file(engine, data, context(engine, policy))
+    assert summary.outcome.cases_opened == 1
+    with Session(engine) as session:
+        signal = session.scalars(select(Signal)).one()
+        flagged = session.get(Item, signal.item_id)
+        assert flagged is not None
+        assert flagged.platform_item_id == "hi"
+        assert (signal.kind, signal.matched, signal.model, signal.model_version) == (
+            "classifier",
+            "threat",
+            "tiny",
+            "1",
+        )
+        assert signal.score == pytest.approx(float(threat.max()), abs=1e-6)
+        assert session.scalars(select(Verdict)).one().rule_id == "threat-model"

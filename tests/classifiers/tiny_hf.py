@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
 MODEL_LABELS = ("toxic", "insult", "identity_hate")
 WORDS = [
@@ -153,7 +153,13 @@ def _export(model: Any, tokenizer: Any, target: Path, names: list[str]) -> None:
 def build(root: Path) -> TinyHF:
     torch.manual_seed(1234)
     vocab = {token: i for i, token in enumerate(SPECIAL + WORDS)}
-    tokenizer = BertTokenizerFast(vocab=vocab, model_max_length=MAX_LENGTH)
+    tokenizer = BertTokenizer(vocab=vocab, model_max_length=MAX_LENGTH)
+    head: dict[str, Any] = {
+        "num_labels": len(MODEL_LABELS),
+        "id2label": dict(enumerate(MODEL_LABELS)),
+        "label2id": {name: i for i, name in enumerate(MODEL_LABELS)},
+        "problem_type": "multi_label_classification",
+    }
     config = BertConfig(
         vocab_size=len(vocab),
         hidden_size=32,
@@ -161,12 +167,10 @@ def build(root: Path) -> TinyHF:
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=64,
-        num_labels=len(MODEL_LABELS),
-        id2label=dict(enumerate(MODEL_LABELS)),
-        label2id={name: i for i, name in enumerate(MODEL_LABELS)},
-        problem_type="multi_label_classification",
+        **head,
     )
-    model = BertForSequenceClassification(config).eval()
+    model: Any = BertForSequenceClassification(config)
+    model.eval()
     hf_dir = root / "tiny-hf"
     model.save_pretrained(hf_dir)
     tokenizer.save_pretrained(hf_dir)

@@ -46,7 +46,8 @@ def require_transformers(feature: str) -> ModuleType:
             f"{feature} needs the optional ml extra: pip install 'vigil[ml]'"
         ) from exc
     # Progress bars on every model load are noise in a service's logs.
-    transformers.utils.logging.disable_progress_bar()
+    hf_logging: Any = transformers.utils.logging
+    hf_logging.disable_progress_bar()
     return transformers
 
 

@@ -37,7 +37,8 @@ def require_onnxruntime(feature: str) -> ModuleType:
         raise ClassifierError(
             f"{feature} needs the optional ml extra: pip install 'vigil[ml]'"
         ) from exc
-    return onnxruntime
+    module: ModuleType = onnxruntime
+    return module
 
 
 def providers(ort: ModuleType, requested: str | None = None) -> list[Any]:
