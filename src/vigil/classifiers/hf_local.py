@@ -31,6 +31,10 @@ ACTIVATIONS = ("sigmoid", "softmax")
 FEEDS = ("input_ids", "attention_mask", "token_type_ids")
 # Weights saved with pickle run code when loaded, so they are never copied or read.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
+# Padded tokens per CPU batch. A CPU gains little from more rows, and bigger budgets let
+# short texts share a batch with (and pad to) long ones: 8k tokens was slower than 2k on
+# MiniLM (bench/classifier_models.py). CUDA batches use the shared, larger budget.
+CPU_MAX_TOKENS = 2_048
 # A tokenizer that reports no real limit says a huge number instead.
 _NO_LIMIT = 1_000_000
 

@@ -19,14 +19,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vigil.classifiers.base import ClassifierError
-from vigil.classifiers.hf_local import FEEDS, Head, LocalHFModel, load_tokenizer, refuse_unlisted
+from vigil.classifiers.hf_local import (
+    CPU_MAX_TOKENS,
+    FEEDS,
+    Head,
+    LocalHFModel,
+    load_tokenizer,
+    refuse_unlisted,
+)
 from vigil.classifiers.manifest import Manifest
+from vigil.classifiers.torch_runtime import DEFAULT_MAX_TOKENS
 
 KIND = "onnx"
 GRAPH = "model.onnx"
-# ONNX Runtime's CPU kernels gain nothing from bigger batches than this many padded tokens.
-CPU_MAX_TOKENS = 8_192
-CUDA_MAX_TOKENS = 65_536
 _INT_TYPES = {"tensor(int64)": np.int64, "tensor(int32)": np.int32}
 
 
@@ -122,5 +127,5 @@ class OnnxModel(LocalHFModel):
                 f"the manifest maps {len(head.model_labels)}"
             )
         on_cuda = session.get_providers()[0] == "CUDAExecutionProvider"
-        budget = max_tokens or (CUDA_MAX_TOKENS if on_cuda else CPU_MAX_TOKENS)
+        budget = max_tokens or (DEFAULT_MAX_TOKENS if on_cuda else CPU_MAX_TOKENS)
         return cls(manifest, head, load_tokenizer(manifest), session, max_tokens=budget)

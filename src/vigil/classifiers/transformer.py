@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from vigil.classifiers.base import ClassifierError
 from vigil.classifiers.hf_local import (
     CONFIG,
+    CPU_MAX_TOKENS,
     FEEDS,
     Head,
     LocalHFModel,
@@ -35,9 +36,6 @@ from vigil.classifiers.torch_runtime import (
 
 KIND = "transformers"
 WEIGHTS_SUFFIX = ".safetensors"
-# Padded tokens per CPU batch: past a few thousand, larger batches only cost memory
-# (bench/classifier_models.py). CUDA batches use the shared, larger budget.
-CPU_MAX_TOKENS = 8_192
 
 
 class TransformerModel(LocalHFModel):
