@@ -36,7 +36,9 @@ def test_scores_match_a_direct_forward_pass(
     """threat=toxic (by name) and hate=2 (by index); multi-label config, so sigmoid."""
     model = registry.load(tiny_imported["transformers"])
     assert (model.kind, model.labels) == ("transformers", ("threat", "hate"))
-    assert read_manifest(tiny_imported["transformers"]).params["activation"] == "sigmoid"
+    params = read_manifest(tiny_imported["transformers"]).params
+    # No max_length given: 256, lowered to the tokenizer's 48, so the long text is cut there.
+    assert (params["activation"], params["max_length"]) == ("sigmoid", 48)
     scores = model.predict(TEXTS)
     assert scores.dtype == np.float32
     # The texts differ in length, so bucketing reorders them; scores come back in input order.
@@ -134,8 +136,14 @@ def test_label_pairs_are_parsed_strictly() -> None:
         parse_mapping(["threat=toxic", "threat=insult"])
 
 
-def test_a_max_length_beyond_the_tokenizer_is_refused(tiny_hf: TinyHF, tmp_path: Path) -> None:
-    with pytest.raises(ClassifierError, match="exceeds the tokenizer's limit of 48"):
+@pytest.mark.parametrize(
+    ("max_length", "message"),
+    [(60, "exceeds the tokenizer's limit of 48"), (512, "exceeds the model's 64 positions")],
+)
+def test_a_max_length_beyond_the_model_is_refused(
+    tiny_hf: TinyHF, tmp_path: Path, max_length: int, message: str
+) -> None:
+    with pytest.raises(ClassifierError, match=message):
         import_model(
             tiny_hf.hf_dir,
             tmp_path / "m",
@@ -143,7 +151,7 @@ def test_a_max_length_beyond_the_tokenizer_is_refused(tiny_hf: TinyHF, tmp_path:
             version="1",
             kind="transformers",
             mapping={"threat": "toxic"},
-            max_length=512,
+            max_length=max_length,
         )
     assert not (tmp_path / "m").exists()
 

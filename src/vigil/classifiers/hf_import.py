@@ -118,8 +118,19 @@ def _model_labels(
     return {}, tuple(str(i) for i in range(width))
 
 
-def _default_max_length(source: Path) -> int:
-    """256 tokens, or fewer where the tokenizer says the model takes fewer."""
+def _max_length(source: Path, config: Mapping[str, object], requested: int | None) -> int:
+    """The tokens kept per text: as asked, else 256 or the model's limit if lower.
+
+    A length past the model's position embeddings would fail only on long texts,
+    long after import, so it is refused here.
+    """
+    positions = config.get("max_position_embeddings")
+    if requested is not None:
+        if isinstance(positions, int) and requested > positions:
+            raise ClassifierError(
+                f"max_length {requested} exceeds the model's {positions} positions"
+            )
+        return requested
     transformers = require_transformers("importing a model")
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(
@@ -127,12 +138,8 @@ def _default_max_length(source: Path) -> int:
         )
     except Exception as exc:  # any failure in a third-party loader means the same to us
         raise ClassifierError(f"{source}: cannot load its tokenizer: {exc}") from exc
-    limit = getattr(tokenizer, "model_max_length", None)
-    return (
-        min(DEFAULT_MAX_LENGTH, limit)
-        if isinstance(limit, int) and limit > 0
-        else DEFAULT_MAX_LENGTH
-    )
+    limits = [DEFAULT_MAX_LENGTH, tokenizer.model_max_length, positions]
+    return min(x for x in limits if isinstance(x, int) and x > 0)
 
 
 def import_model(
@@ -168,7 +175,7 @@ def import_model(
         outputs=tuple(resolve_outputs(mapping, model_labels).values()),
         model_labels=model_labels,
         activation=activation or default_activation(config, len(model_labels)),
-        max_length=max_length or _default_max_length(source),
+        max_length=_max_length(source, config, max_length),
     )
     labels = tuple(mapping)
     created = not out.exists()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,6 +243,9 @@ class LocalHFModel:
         self._pad_type = int(getattr(tokenizer, "pad_token_type_id", 0) or 0)
         self._left = getattr(tokenizer, "padding_side", "right") == "left"
         self.max_tokens = max_tokens
+        # A fast tokenizer sets its truncation on each call and fails ("Already borrowed")
+        # if two threads call it at once; a cached model is shared by the process's threads.
+        self._tokenizing = threading.Lock()
         self.max_batch = max_batch if self._pad_id is not None else 1
 
     @property
@@ -264,7 +268,8 @@ class LocalHFModel:
         out = np.zeros((n, len(self._labels)), dtype=np.float32)
         if not n:
             return out
-        encoded = self._tokenizer(list(texts), truncation=True, max_length=self.head.max_length)
+        with self._tokenizing:
+            encoded = self._tokenizer(list(texts), truncation=True, max_length=self.head.max_length)
         ids: list[list[int]] = encoded["input_ids"]
         lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=n)
         for rows in length_batches(lengths, max_tokens=self.max_tokens, max_batch=self.max_batch):
