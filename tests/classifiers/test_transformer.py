@@ -83,13 +83,13 @@ def test_the_default_activation_follows_the_problem_type() -> None:
 
 
 def test_bf16_on_cpu_stays_close_to_fp32(tiny_imported: dict[str, Path]) -> None:
-    """Stand-in for CUDA, which runs bf16: the same scores to within 0.02."""
+    """Stand-in for CUDA, which runs bf16: the tiny model's scores move by about 4e-5."""
     manifest = read_manifest(tiny_imported["transformers"])
     fp32 = TransformerModel.load(manifest, device="cpu", precision="fp32")
     bf16 = TransformerModel.load(manifest, device="cpu", precision="bf16")
     assert (fp32.dtype, bf16.dtype) == ("float32", "bfloat16")
     a, b = fp32.predict(TEXTS), bf16.predict(TEXTS)
-    assert 0 < np.abs(a - b).max() < 0.02
+    assert 0 < np.abs(a - b).max() < 2e-3
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
@@ -98,7 +98,7 @@ def test_cuda_bf16_matches_cpu(tiny_imported: dict[str, Path]) -> None:
     cpu = TransformerModel.load(manifest, device="cpu")
     cuda = TransformerModel.load(manifest, device="cuda")
     assert (cuda.device, cuda.dtype) == ("cuda", "bfloat16")
-    np.testing.assert_allclose(cuda.predict(TEXTS * 20), cpu.predict(TEXTS * 20), atol=0.02)
+    np.testing.assert_allclose(cuda.predict(TEXTS * 20), cpu.predict(TEXTS * 20), atol=2e-3)
 
 
 @pytest.mark.parametrize(
