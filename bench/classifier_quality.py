@@ -26,23 +26,16 @@ No hyper-parameter was tuned on these folds: every recipe runs with its defaults
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
-import json
 import os
-import platform
 import sys
-import time
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from rich.console import Console
-from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = ROOT.parent / "shared" / "data" / "text"
@@ -53,12 +46,14 @@ SEED = 0
 
 Floats = NDArray[np.float64]
 # (train texts, train labels, test texts, train rows, test rows) -> test scores
-Method = Callable[[list[str], NDArray[np.int8], list[str], NDArray[np.int64], NDArray[np.int64]], Floats]
+Method = Callable[
+    [list[str], NDArray[np.int8], list[str], NDArray[np.int64], NDArray[np.int64]], Floats
+]
 
 
 def implicit_hate_threat() -> tuple[list[str], NDArray[np.int8]]:
     sys.path.insert(0, str(ROOT / "scripts"))
-    import build_models
+    import build_models  # type: ignore[import-not-found]
 
     rows = [r for r in build_models.implicit_hate() if "threat" in r["labels"]]
     return [r["text"] for r in rows], np.array([r["labels"]["threat"] for r in rows], dtype=np.int8)

@@ -7,6 +7,7 @@ so they are kept to a few hundred short texts.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,6 +16,9 @@ from vigil.classifiers.encoders import Encoder, EncoderRef, encoder_ref_for, loa
 from vigil.classifiers.lexical import LexicalParams
 from vigil.classifiers.torch_runtime import require_torch
 from vigil.classifiers.training import build_exemplars, train_file
+
+if TYPE_CHECKING:
+    from tests.classifiers.tiny_hf import TinyHF
 
 SMALL = LexicalParams(hash_bits=16, min_df=2, max_features=20_000)
 EXAMPLE_EXEMPLARS = (
@@ -61,4 +65,26 @@ def exemplar_model(tmp_path_factory: pytest.TempPathFactory, minilm: Encoder) ->
     """The shipped example: synthetic violent-extremist propaganda and its counter-examples."""
     out = tmp_path_factory.mktemp("exemplar") / "extremism"
     build_exemplars(EXAMPLE_EXEMPLARS, out, name="extremism", version="0.1")
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_hf(tmp_path_factory: pytest.TempPathFactory) -> TinyHF:
+    """A tiny random BERT classifier saved by Hugging Face and exported to ONNX (built once)."""
+    from tests.classifiers.tiny_hf import build
+
+    return build(tmp_path_factory.mktemp("tiny-hf"))
+
+
+@pytest.fixture(scope="session")
+def tiny_imported(tiny_hf: TinyHF, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The tiny model imported as kind transformers and kind onnx, threat=toxic and hate=2."""
+    from vigil.classifiers.hf_import import import_model
+
+    root = tmp_path_factory.mktemp("tiny-imported")
+    mapping = {"threat": "toxic", "hate": "2"}
+    out = {}
+    for kind, source in (("transformers", tiny_hf.hf_dir), ("onnx", tiny_hf.onnx_dir)):
+        import_model(source, root / kind, name="tiny", version="1", kind=kind, mapping=mapping)
+        out[kind] = root / kind
     return out

@@ -1,4 +1,4 @@
-"""``vigil model``: train, build from exemplars, evaluate, list and verify text classifiers."""
+"""``vigil model``: train, build from exemplars, import, evaluate, list and verify text classifiers."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from vigil.classifiers.encoders import DEFAULT_ENCODER
 from vigil.classifiers.exemplar import ExemplarFileError
 from vigil.classifiers.lexical import LexicalParams
 from vigil.classifiers.manifest import Manifest
+from vigil.classifiers.torch_runtime import DEFAULT_MAX_LENGTH
 from vigil.cli_support import console, err_console
 
 app = typer.Typer(
@@ -374,3 +375,64 @@ def cascade_cmd(
         f"'R lost' is recall against the second model alone. Written: {folder}/cascade.json, "
         f"{folder}/cascade.png"
     )
+
+
+@app.command("import")
+def import_cmd(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="Local Hugging Face model or ONNX export.", exists=True, file_okay=False
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="New directory to copy the model into.")],
+    name: Annotated[str, typer.Option(help="Model name, as policies will refer to it.")],
+    version: Annotated[str, typer.Option(help="Model version, recorded on every signal.")],
+    kind: Annotated[str, typer.Option(help="transformers (safetensors) or onnx (model.onnx).")],
+    label: Annotated[
+        list[str],
+        typer.Option(help="VIGIL_LABEL=MODEL_LABEL (id2label name or index); repeat per label."),
+    ],
+    activation: Annotated[
+        str | None,
+        typer.Option(help="sigmoid (multi-label) or softmax; default from the model config."),
+    ] = None,
+    max_length: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help=f"Tokens kept per text (default {DEFAULT_MAX_LENGTH}, or the model's limit).",
+        ),
+    ] = None,
+) -> None:
+    """Copy a local sequence-classification model into OUT and hash it with its label mapping."""
+    from vigil.classifiers.hf_import import import_model, parse_mapping
+
+    try:
+        result = import_model(
+            source,
+            out,
+            name=name,
+            version=version,
+            kind=kind,
+            mapping=parse_mapping(label),
+            activation=activation,
+            max_length=max_length,
+        )
+    except ClassifierError as exc:
+        raise _fail(exc) from exc
+    m, head = result.manifest, result.head
+    for filename, reason in result.skipped.items():
+        err_console.print(f"[yellow]not copied[/] {escape(filename)}: {reason}")
+    table = Table("label", "model output", title=f"{m.name} {m.version} ({m.kind})")
+    for vigil_label, index in zip(m.labels, head.outputs, strict=True):
+        table.add_row(vigil_label, f"{index}: {escape(head.model_labels[index])}")
+    console.print(table)
+    size = sum((out / f).stat().st_size for f in m.files)
+    console.print(
+        f"{head.activation} over {len(head.model_labels)} outputs, {head.max_length} tokens "
+        f"per text\n[green]ok:[/] model written to {escape(str(out))} ({size / 1e6:.1f} MB, "
+        f"manifest SHA-256 {m.sha256})"
+    )
+    snippet = f"classifiers:\n  {m.name}:\n    kind: {m.kind}\n    path: {out}\n"
+    console.print(escape(snippet + f'    version: "{m.version}"\n'), end="")

@@ -36,12 +36,25 @@ def _load_exemplar(manifest: Manifest) -> Classifier:
     return ExemplarModel.load(manifest)
 
 
-# Each kind of model and how to build it from its verified directory. Local
-# transformer/ONNX models are meant to register here too.
+def _load_transformers(manifest: Manifest) -> Classifier:
+    from vigil.classifiers.transformer import TransformerModel  # torch only when needed
+
+    return TransformerModel.load(manifest)
+
+
+def _load_onnx(manifest: Manifest) -> Classifier:
+    from vigil.classifiers.onnx_model import OnnxModel  # onnxruntime only when needed
+
+    return OnnxModel.load(manifest)
+
+
+# Each kind of model and how to build it from its verified directory.
 LOADERS: dict[str, Callable[[Manifest], Classifier]] = {
     "lexical": _load_lexical,
     "embedding": _load_embedding,
     "exemplar": _load_exemplar,
+    "transformers": _load_transformers,
+    "onnx": _load_onnx,
 }
 KINDS: tuple[str, ...] = tuple(LOADERS)
 

@@ -46,6 +46,11 @@ def require_torch(feature: str) -> ModuleType:
             f"{feature} needs the optional ml extra: pip install 'vigil[ml]' "
             "(or: make .venv/.installed-ml)"
         ) from exc
+    threads = os.environ.get("VIGIL_TORCH_THREADS")
+    if threads and threads.isdigit() and int(threads) > 0:
+        # With more OpenMP threads than free cores each op waits on a descheduled thread
+        # (measured 50-100x slower on a busy 2-core machine): let operators cap it.
+        torch.set_num_threads(int(threads))
     return torch
 
 
