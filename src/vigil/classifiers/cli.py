@@ -57,7 +57,7 @@ def _labels(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
 
-Kind = Literal["lexical", "embedding"]
+Kind = Literal["lexical", "embedding", "hybrid"]
 EncoderOption = Annotated[
     str,
     typer.Option(
@@ -101,20 +101,24 @@ def train_cmd(
         Kind,
         typer.Option(
             help="lexical: hashed n-grams, fast; embedding: logistic heads over a "
-            "sentence encoder (needs the ml extra)."
+            "sentence encoder; hybrid: one head over both (embedding and hybrid need the "
+            "ml extra)."
         ),
     ] = "lexical",
     encoder: EncoderOption = DEFAULT_ENCODER,
     min_df: Annotated[int, typer.Option(help="Keep n-grams seen in at least this many rows.")] = 3,
     max_features: Annotated[int, typer.Option(help="Keep at most this many n-grams.")] = 200_000,
-    c: Annotated[float, typer.Option(help="Inverse regularisation strength.")] = 4.0,
+    c: Annotated[
+        float | None,
+        typer.Option(help="Inverse regularisation strength (default 4; 1 for hybrid)."),
+    ] = None,
 ) -> None:
-    """Train a model: one logistic head per label, over n-grams or sentence embeddings."""
+    """Train a model: one logistic head per label, over n-grams, sentence embeddings, or both."""
     from vigil.classifiers.training import train_file
 
-    params = LexicalParams(min_df=min_df, max_features=max_features, c=c)
+    params = LexicalParams(min_df=min_df, max_features=max_features, c=4.0 if c is None else c)
     try:
-        with _encoding_bar("encoding", show=kind == "embedding") as progress:
+        with _encoding_bar("encoding", show=kind != "lexical") as progress:
             result = train_file(
                 data,
                 _labels(labels),

@@ -209,15 +209,10 @@ class LexicalModel:
         )
 
 
-def fit(
-    name: str,
-    version: str,
-    labels: Sequence[str],
-    texts: Sequence[str],
-    targets: NDArray[np.int8],
-    params: LexicalParams,
-) -> LexicalModel:
-    """Train one logistic head per label; ``targets`` is 1, 0, or -1 where the label is unknown."""
+def feature_space(
+    texts: Sequence[str], params: LexicalParams
+) -> tuple[NDArray[np.int64], NDArray[np.float32], sp.csr_matrix]:
+    """The kept hashed columns, their IDF weights, and the training texts' weighted features."""
     counts = hashed_counts(texts, params)
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     candidates = np.flatnonzero(df >= params.min_df)
@@ -232,6 +227,19 @@ def fit(
     lookup = np.full(counts.shape[1], -1, dtype=np.int32)
     lookup[candidates] = np.arange(len(candidates), dtype=np.int32)
     x = _weigh(_narrow(counts, lookup, len(candidates)), idf)
+    return candidates.astype(np.int64), idf, x
+
+
+def fit(
+    name: str,
+    version: str,
+    labels: Sequence[str],
+    texts: Sequence[str],
+    targets: NDArray[np.int8],
+    params: LexicalParams,
+) -> LexicalModel:
+    """Train one logistic head per label; ``targets`` is 1, 0, or -1 where the label is unknown."""
+    candidates, idf, x = feature_space(texts, params)
     coef = np.zeros((len(labels), len(candidates)), dtype=np.float32)
     intercept = np.zeros(len(labels), dtype=np.float32)
     for j, label in enumerate(labels):

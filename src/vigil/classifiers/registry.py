@@ -36,6 +36,12 @@ def _load_exemplar(manifest: Manifest) -> Classifier:
     return ExemplarModel.load(manifest)
 
 
+def _load_hybrid(manifest: Manifest) -> Classifier:
+    from vigil.classifiers.hybrid import HybridModel
+
+    return HybridModel.load(manifest)
+
+
 def _load_transformers(manifest: Manifest) -> Classifier:
     from vigil.classifiers.transformer import TransformerModel  # torch only when needed
 
@@ -53,6 +59,7 @@ LOADERS: dict[str, Callable[[Manifest], Classifier]] = {
     "lexical": _load_lexical,
     "embedding": _load_embedding,
     "exemplar": _load_exemplar,
+    "hybrid": _load_hybrid,
     "transformers": _load_transformers,
     "onnx": _load_onnx,
 }

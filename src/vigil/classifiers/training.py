@@ -14,8 +14,8 @@ from vigil.classifiers.encoders import DEFAULT_ENCODER, Progress, encoder_ref_fo
 from vigil.classifiers.lexical import LexicalParams, fit
 from vigil.classifiers.manifest import LABEL, NAME, Manifest, file_sha256
 
-TrainKind = Literal["lexical", "embedding"]
-TRAIN_KINDS: tuple[TrainKind, ...] = ("lexical", "embedding")
+TrainKind = Literal["lexical", "embedding", "hybrid"]
+TRAIN_KINDS: tuple[TrainKind, ...] = ("lexical", "embedding", "hybrid")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ def train_file(
 
     ``kind`` lexical uses ``params``; kind embedding encodes the texts with
     ``encoder`` (a packaged encoder or a directory; ``progress`` follows the
-    encoding) and fits heads with inverse regularisation ``c``.
+    encoding) and fits heads with inverse regularisation ``c``; kind hybrid
+    does both and fits one head per label over n-grams and embedding together.
     """
     _check_name(name)
     if kind not in TRAIN_KINDS:
@@ -78,6 +79,22 @@ def train_file(
     # The encoder's path is recorded relative to the model, so the folder must exist first.
     out.mkdir(parents=True, exist_ok=True)
     ref = encoder_ref_for(encoder, model_dir=out)
+    if kind == "hybrid":
+        from vigil.classifiers import hybrid
+
+        both = hybrid.fit(
+            name,
+            version,
+            labels,
+            data.texts,
+            data.targets,
+            encoder=load_encoder(ref, out),
+            ref=ref,
+            lexical=params,
+            c=c if c is not None else hybrid.DEFAULT_C,
+            progress=progress,
+        )
+        return TrainResult(both.save(out, training), data)
     heads = embedding.fit(
         name,
         version,

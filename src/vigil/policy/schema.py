@@ -134,6 +134,7 @@ class ClassifierKind(enum.StrEnum):
     LEXICAL = "lexical"
     EMBEDDING = "embedding"
     EXEMPLAR = "exemplar"
+    HYBRID = "hybrid"
     TRANSFORMERS = "transformers"
     ONNX = "onnx"
 
