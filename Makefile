@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ML     := $(VENV)/.installed-ml
 
-.PHONY: demo test lint pytest bench bench-pdq services clean models
+.PHONY: demo test lint pytest bench bench-pdq bench-classifiers bench-quality services clean models
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	@scripts/bootstrap.sh "$(PYTHON)" "$(VENV)"
@@ -45,6 +45,15 @@ bench: $(STAMP) services
 SIZES ?= 100k,1m,10m
 bench-pdq: $(STAMP)
 	$(BIN)/python bench/pdq_index.py --sizes $(SIZES)
+
+## bench-classifiers: items/s of each shipped classifier and of transformers/ONNX models (VIGIL_DEVICE=cuda on a GPU)
+bench-classifiers: $(STAMP) $(ML)
+	$(BIN)/python bench/classifiers.py --device $${VIGIL_DEVICE:-auto}
+	$(BIN)/python bench/classifier_models.py --device $${VIGIL_DEVICE:-auto}
+
+## bench-quality: Vigil's classifier recipes against the issue's baselines on the same folds
+bench-quality: $(STAMP) $(ML)
+	$(BIN)/python bench/classifier_quality.py
 
 ## models: retrain the shipped text classifier from ../shared/data/text and evaluate it (out/models/)
 models: $(STAMP) $(ML)

@@ -73,6 +73,20 @@ def test_bf16_stays_close_to_fp32(minilm: Encoder, minilm_ref: EncoderRef) -> No
     assert np.abs(fp32 - bf16).max() > 1e-4  # really computed in the lower precision
 
 
+def _cuda() -> bool:
+    return bool(require_torch("test").cuda.is_available())
+
+
+@pytest.mark.skipif(not _cuda(), reason="no CUDA device on this machine")
+def test_cuda_bf16_matches_cpu(minilm: Encoder, minilm_ref: EncoderRef) -> None:
+    """On a GPU: bf16 with large length-bucketed batches stays within tolerance of CPU fp32."""
+    gpu = load_encoder(minilm_ref, device="cuda")
+    assert str(gpu.dtype) == "torch.bfloat16"
+    texts = TEXTS * 50
+    cosine = (minilm.encode(texts) * gpu.encode(texts)).sum(axis=1)
+    assert cosine.min() > 0.99
+
+
 def test_the_package_reference_pins_every_loaded_file(minilm_ref: EncoderRef) -> None:
     files = dict(minilm_ref.files)
     assert minilm_ref.package == DEFAULT_ENCODER
