@@ -33,6 +33,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from posts import make_posts
 from vigil.classifiers.base import Classifier
 from vigil.classifiers.hf_import import import_model
 from vigil.classifiers.manifest import read_manifest
@@ -42,82 +43,17 @@ from vigil.classifiers.transformer import TransformerModel
 
 RESULTS = Path(__file__).parent / "results"
 LABELS = ("toxic", "insult", "threat", "identity_hate")
-WORDS = [
-    "the",
-    "a",
-    "and",
-    "to",
-    "of",
-    "in",
-    "is",
-    "it",
-    "you",
-    "that",
-    "was",
-    "for",
-    "on",
-    "are",
-    "with",
-    "as",
-    "i",
-    "they",
-    "be",
-    "at",
-    "this",
-    "from",
-    "or",
-    "have",
-    "not",
-    "but",
-    "what",
-    "we",
-    "can",
-    "out",
-    "all",
-    "there",
-    "when",
-    "up",
-    "your",
-    "how",
-    "said",
-    "will",
-    "about",
-    "them",
-    "would",
-    "like",
-    "so",
-    "these",
-    "her",
-    "people",
-    "know",
-    "time",
-    "day",
-    "love",
-    "hate",
-    "game",
-    "kill",
-    "great",
-    "stupid",
-    "really",
-]
+
+
+def _post_size(rng: random.Random) -> int:
+    """Mostly short posts, some long ones, a few past MiniLM's 256 tokens."""
+    roll = rng.random()
+    size = rng.randint(5, 40) if roll < 0.7 else rng.randint(40, 120)
+    return rng.randint(120, 300) if roll >= 0.95 else size
 
 
 def make_texts(rng: random.Random, count: int) -> list[str]:
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    texts = []
-    for _ in range(count):
-        roll = rng.random()
-        size = rng.randint(5, 40) if roll < 0.7 else rng.randint(40, 120)
-        if roll >= 0.95:
-            size = rng.randint(120, 300)
-        words = [
-            rng.choice(WORDS)
-            if rng.random() < 0.85
-            else "".join(rng.choice(letters) for _ in range(rng.randint(3, 9)))
-            for _ in range(size)
-        ]
-        texts.append(" ".join(words))
-    return texts
+    return make_posts(rng, count, _post_size)
 
 
 def build(root: Path) -> dict[str, Path]:

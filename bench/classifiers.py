@@ -23,81 +23,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from posts import make_posts
 from vigil.classifiers import registry
 
 RESULTS = Path(__file__).parent / "results" / "classifiers.json"
-WORDS = [
-    "the",
-    "a",
-    "and",
-    "to",
-    "of",
-    "in",
-    "is",
-    "it",
-    "you",
-    "that",
-    "was",
-    "for",
-    "on",
-    "are",
-    "with",
-    "as",
-    "i",
-    "they",
-    "be",
-    "at",
-    "this",
-    "from",
-    "or",
-    "have",
-    "not",
-    "but",
-    "what",
-    "we",
-    "can",
-    "out",
-    "all",
-    "there",
-    "when",
-    "up",
-    "your",
-    "how",
-    "said",
-    "will",
-    "about",
-    "them",
-    "would",
-    "like",
-    "so",
-    "these",
-    "her",
-    "people",
-    "know",
-    "time",
-    "day",
-    "love",
-    "hate",
-    "game",
-    "kill",
-    "great",
-    "stupid",
-    "really",
-]
 
 
 def make_texts(rng: random.Random, count: int) -> list[str]:
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    texts = []
-    for _ in range(count):
-        words = [
-            rng.choice(WORDS)
-            if rng.random() < 0.85
-            else "".join(rng.choice(letters) for _ in range(rng.randint(3, 9)))
-            for _ in range(rng.randint(10, 60))
-        ]
-        texts.append(" ".join(words))
-    return texts
+    return make_posts(rng, count, lambda r: r.randint(10, 60))
 
 
 # Neural models run a few hundred texts a second on this CPU: time them on fewer texts.

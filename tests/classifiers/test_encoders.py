@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -19,7 +20,7 @@ from vigil.classifiers.encoders import (
     load_encoder,
     package_dir,
 )
-from vigil.classifiers.torch_runtime import require_torch
+from vigil.classifiers.torch_runtime import length_batches, require_torch
 
 # Lengths from a couple of tokens to past the 256-token truncation, so batches differ.
 TEXTS = [
@@ -51,8 +52,11 @@ def test_length_buckets_give_the_same_vectors_in_input_order(minilm: Encoder) ->
     bucketed = minilm.encode(TEXTS, max_tokens=512, progress=lambda d, t: seen.append((d, t)))
     one_by_one = minilm.encode(TEXTS, max_batch=1)
     np.testing.assert_allclose(bucketed, one_by_one, atol=1e-5)
-    # Several batches, some of many rows, and progress reaches the total.
-    assert 1 < len(seen) < len(TEXTS)
+    # One progress call per length bucket of at most 512 padded tokens, in that order.
+    lengths = [len(ids) for ids in minilm.token_ids(TEXTS)]
+    sizes = [len(rows) for rows in length_batches(lengths, max_tokens=512)]
+    assert [done for done, _ in seen] == list(itertools.accumulate(sizes))
+    assert max(sizes) > 1  # short texts share a batch; the 256-token one sits alone
     assert seen[-1] == (len(TEXTS), len(TEXTS))
     reversed_order = minilm.encode(TEXTS[::-1], max_tokens=512)
     np.testing.assert_allclose(reversed_order[::-1], bucketed, atol=1e-5)

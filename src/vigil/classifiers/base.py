@@ -42,6 +42,25 @@ class Classifier(Protocol):
         ...
 
 
+class NamedModel:
+    """Name, version and labels: what every model reports on the signals it raises."""
+
+    def __init__(self, name: str, version: str, labels: tuple[str, ...]) -> None:
+        self._name, self._version, self._labels = name, version, tuple(labels)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self._labels
+
+
 def check_scores(scores: Scores, n_texts: int, n_labels: int) -> Scores:
     """Refuse a model output that would silently mislead the policy."""
     if scores.shape != (n_texts, n_labels):

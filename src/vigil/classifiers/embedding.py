@@ -13,6 +13,7 @@ instead of encoding the texts again.
 from __future__ import annotations
 
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
 from vigil.classifiers.arrays import sigmoid, write_npz
-from vigil.classifiers.base import ClassifierError, Scores, check_scores
+from vigil.classifiers.base import ClassifierError, NamedModel, Scores, check_scores
 from vigil.classifiers.encoders import Embeddings, Encoder, EncoderRef, Progress, load_encoder
 from vigil.classifiers.manifest import Manifest, write_manifest
 
@@ -31,34 +32,22 @@ KIND = "embedding"
 HEADS = "heads.npz"
 
 
-class EncodedModel:
+class EncodedModel(NamedModel, ABC):
     """What embedding heads and exemplar sets share: identity, an encoder, texts to scores."""
 
     kind = ""
 
     def __init__(self, name: str, version: str, labels: tuple[str, ...], encoder: Encoder) -> None:
-        self._name, self._version, self._labels = name, version, labels
+        super().__init__(name, version, labels)
         self.encoder = encoder
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def version(self) -> str:
-        return self._version
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self._labels
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> Embeddings:
         """The encoder's unit-length embeddings, for :meth:`predict_embeddings`."""
         return self.encoder.encode(texts, progress=progress)
 
+    @abstractmethod
     def scores(self, embeddings: Embeddings) -> Scores:
         """Per-kind scoring of unit-length embeddings (already shape-checked)."""
-        raise NotImplementedError
 
     def predict_embeddings(self, embeddings: Embeddings) -> Scores:
         """Scores ``(n, labels)`` in [0, 1] for rows of this model's encoder's embeddings."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from vigil.classifiers.base import ClassifierError, Scores, check_scores
+from vigil.classifiers.base import ClassifierError, NamedModel, Scores, check_scores
 from vigil.classifiers.manifest import MANIFEST, Manifest
 from vigil.classifiers.torch_runtime import DEFAULT_MAX_BATCH, length_batches
 
@@ -211,7 +212,7 @@ def load_tokenizer(manifest: Manifest) -> Any:
         raise ClassifierError(f"{manifest.name}: cannot load its tokenizer: {exc}") from exc
 
 
-class LocalHFModel:
+class LocalHFModel(NamedModel, ABC):
     """Tokenise once, batch by length, run the runtime's forward pass, restore input order.
 
     Subclasses give ``kind`` and ``_forward`` (padded integer arrays in, float32
@@ -237,7 +238,7 @@ class LocalHFModel:
                 f"{manifest.name}: max_length {head.max_length} exceeds the tokenizer's "
                 f"limit of {limit} tokens"
             )
-        self._name, self._version, self._labels = manifest.name, manifest.version, manifest.labels
+        super().__init__(manifest.name, manifest.version, manifest.labels)
         self.head, self._tokenizer, self.feeds = head, tokenizer, tuple(feeds)
         self._pad_id: int | None = tokenizer.pad_token_id
         self._pad_type = int(getattr(tokenizer, "pad_token_type_id", 0) or 0)
@@ -248,20 +249,9 @@ class LocalHFModel:
         self._tokenizing = threading.Lock()
         self.max_batch = max_batch if self._pad_id is not None else 1
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def version(self) -> str:
-        return self._version
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self._labels
-
+    @abstractmethod
     def _forward(self, batch: dict[str, NDArray[np.int64]]) -> NDArray[np.float32]:
-        raise NotImplementedError
+        """Logits ``(rows, model outputs)`` for one padded batch."""
 
     def predict(self, texts: Sequence[str]) -> Scores:
         n = len(texts)

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
 from vigil.classifiers.arrays import sigmoid, write_npz
-from vigil.classifiers.base import ClassifierError, Scores, check_scores
+from vigil.classifiers.base import ClassifierError, NamedModel, Scores, check_scores
 from vigil.classifiers.embedding import manifest_encoder, read_arrays
 from vigil.classifiers.encoders import Embeddings, Encoder, EncoderRef, Progress
 from vigil.classifiers.lexical import LexicalModel, LexicalParams, feature_space
@@ -38,7 +38,7 @@ WEIGHTS = "hybrid.npz"
 DEFAULT_C = 1.0
 
 
-class HybridModel:
+class HybridModel(NamedModel):
     """Lexical features and embeddings side by side; satisfies :class:`Classifier`."""
 
     kind = KIND
@@ -63,7 +63,7 @@ class HybridModel:
                 f"{name}: heads of shape {coef.shape} do not fit {len(labels)} labels over "
                 f"{len(columns)} n-gram columns and {encoder.dim} embedding dimensions"
             )
-        self._name, self._version, self._labels = name, version, labels
+        super().__init__(name, version, labels)
         # The lexical part reuses the lexical model's featuriser; its own heads are unused.
         zeros = np.zeros((len(labels), len(columns)), dtype=np.float32)
         self.lexical = LexicalModel(
@@ -73,18 +73,6 @@ class HybridModel:
         self.coef, self.intercept = coef.astype(np.float32), intercept.astype(np.float32)
         self._lex_w = np.ascontiguousarray(self.coef[:, : len(columns)].T, dtype=np.float32)
         self._emb_w = self.coef[:, len(columns) :].T.astype(np.float64)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def version(self) -> str:
-        return self._version
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self._labels
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> Embeddings:
         return self.encoder.encode(texts, progress=progress)

@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from vigil.classifiers.arrays import sigmoid, write_npz
-from vigil.classifiers.base import ClassifierError, Scores, check_scores
+from vigil.classifiers.base import ClassifierError, NamedModel, Scores, check_scores
 from vigil.classifiers.manifest import Manifest, write_manifest
 
 KIND = "lexical"
@@ -107,7 +107,7 @@ def _weigh(narrow: sp.csr_matrix, idf: NDArray[np.float32]) -> sp.csr_matrix:
     return out
 
 
-class LexicalModel:
+class LexicalModel(NamedModel):
     """A trained lexical model; satisfies :class:`vigil.classifiers.base.Classifier`."""
 
     kind = KIND
@@ -130,7 +130,7 @@ class LexicalModel:
             raise ClassifierError(f"{name}: intercepts do not fit {len(labels)} labels")
         if len(columns) and (columns.min() < 0 or columns.max() >= width):
             raise ClassifierError(f"{name}: feature columns outside the hashed space")
-        self._name, self._version, self._labels = name, version, labels
+        super().__init__(name, version, labels)
         self.params = params
         self.columns, self.idf = columns, idf.astype(np.float32)
         self.coef, self.intercept = coef.astype(np.float32), intercept.astype(np.float32)
@@ -139,18 +139,6 @@ class LexicalModel:
         self._vectorizers = _vectorizers(params)
         self._lookup = np.full(width, -1, dtype=np.int32)
         self._lookup[columns] = np.arange(len(columns), dtype=np.int32)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def version(self) -> str:
-        return self._version
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self._labels
 
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
         counts = hashed_counts(texts, self.params, self._vectorizers)
