@@ -11,7 +11,6 @@ manifest's params), and tokenising once, padding and length-bucketed batching.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -25,7 +24,7 @@ from numpy.typing import NDArray
 
 from vigil.classifiers.base import ClassifierError, NamedModel, Scores, check_scores
 from vigil.classifiers.manifest import MANIFEST, Manifest
-from vigil.classifiers.torch_runtime import DEFAULT_MAX_BATCH, length_batches
+from vigil.classifiers.torch_runtime import DEFAULT_MAX_BATCH, length_batches, stay_offline
 
 CONFIG = "config.json"
 ACTIVATIONS = ("sigmoid", "softmax")
@@ -43,8 +42,7 @@ _NO_LIMIT = 1_000_000
 
 def require_transformers(feature: str) -> ModuleType:
     """``transformers``, set never to reach a hub, or an error that names the extra."""
-    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-        os.environ.setdefault(key, "1")
+    stay_offline()
     try:
         import transformers
     except ImportError as exc:  # pragma: no cover - the test suite installs the extra

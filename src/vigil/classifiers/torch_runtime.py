@@ -34,11 +34,15 @@ DEFAULT_MAX_LENGTH = 256
 _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 
+def stay_offline() -> None:
+    """Tell Hugging Face libraries never to reach a hub: models load from local files only."""
+    for key, value in _OFFLINE.items():
+        os.environ.setdefault(key, value)
+
+
 def require_torch(feature: str) -> ModuleType:
     """``torch``, or an error that names the extra to install."""
-    for key, value in _OFFLINE.items():
-        # Nothing is ever fetched from a hub: models load from local files only.
-        os.environ.setdefault(key, value)
+    stay_offline()
     try:
         import torch
     except ImportError as exc:  # pragma: no cover - the test suite installs the extra
