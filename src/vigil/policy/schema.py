@@ -35,10 +35,28 @@ class ActionKind(enum.StrEnum):
     RESTRICT_VISIBILITY = "restrict_visibility"
     SUSPEND_ACCOUNT = "suspend_account"
     CLOSE_ACCOUNT = "close_account"
+    # Account-level steps that strike escalation can take; a warning restricts nothing.
+    WARN_ACCOUNT = "warn_account"
+    RESTRICT_ACCOUNT = "restrict_account"
 
     @property
     def targets_account(self) -> bool:
-        return self in (ActionKind.SUSPEND_ACCOUNT, ActionKind.CLOSE_ACCOUNT)
+        return self in _ACCOUNT_ACTIONS
+
+    @property
+    def is_restriction(self) -> bool:
+        """Whether the action restricts the user, and so needs a statement of reasons."""
+        return self is not ActionKind.WARN_ACCOUNT
+
+
+_ACCOUNT_ACTIONS = frozenset(
+    {
+        ActionKind.SUSPEND_ACCOUNT,
+        ActionKind.CLOSE_ACCOUNT,
+        ActionKind.WARN_ACCOUNT,
+        ActionKind.RESTRICT_ACCOUNT,
+    }
+)
 
 
 class SignalKind(enum.StrEnum):
@@ -87,9 +105,33 @@ class StatementConfig(_Strict):
     reference_url: str | None = Field(default=None, max_length=500)
 
 
+def _check_duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+class StrikeConfig(_Strict):
+    """What a violation in this category weighs on the account, and for how long."""
+
+    weight: int = Field(default=1, ge=0, le=100)
+    expires: str = "180d"
+
+    @field_validator("expires")
+    @classmethod
+    def _expires(cls, value: str) -> str:
+        return _check_duration(value)
+
+    @property
+    def expires_delta(self) -> timedelta:
+        return parse_duration(self.expires)
+
+
 class Category(_Strict):
     title: str = Field(min_length=1)
     statement: StatementConfig
+    # Every violating decision in this category waits for a second reviewer's confirmation.
+    four_eyes: bool = False
+    strike: StrikeConfig = StrikeConfig()
 
 
 class Condition(_Strict):
@@ -215,8 +257,180 @@ class Retention(_Strict):
     unmatched_content_days: int = Field(default=0, ge=0)
 
 
+ESCALATION_ACTIONS = (
+    ActionKind.WARN_ACCOUNT,
+    ActionKind.RESTRICT_ACCOUNT,
+    ActionKind.SUSPEND_ACCOUNT,
+    ActionKind.CLOSE_ACCOUNT,
+)
+
+
+class Escalation(_Strict):
+    """When an account's active strike weight reaches ``at``, take ``action`` on the account."""
+
+    at: int = Field(ge=1)
+    action: ActionKind
+
+    @field_validator("action")
+    @classmethod
+    def _account_action(cls, value: ActionKind) -> ActionKind:
+        if value not in ESCALATION_ACTIONS:
+            raise ValueError(
+                "an escalation takes an account action: " + ", ".join(ESCALATION_ACTIONS)
+            )
+        return value
+
+
+def _default_escalation() -> list[Escalation]:
+    return [
+        Escalation(at=1, action=ActionKind.WARN_ACCOUNT),
+        Escalation(at=3, action=ActionKind.RESTRICT_ACCOUNT),
+        Escalation(at=5, action=ActionKind.SUSPEND_ACCOUNT),
+        Escalation(at=8, action=ActionKind.CLOSE_ACCOUNT),
+    ]
+
+
+class OfConcern(_Strict):
+    """An account is "of concern" while the decayed weight of its own record reaches ``threshold``.
+
+    Each active strike counts its weight, each verdict on the account's own items
+    counts ``verdict_weight``; both halve every ``half_life``.
+    """
+
+    threshold: float = Field(default=3.0, gt=0)
+    half_life: str = "90d"
+    verdict_weight: float = Field(default=0.5, ge=0)
+
+    @field_validator("half_life")
+    @classmethod
+    def _half_life(cls, value: str) -> str:
+        return _check_duration(value)
+
+    @property
+    def half_life_delta(self) -> timedelta:
+        return parse_duration(self.half_life)
+
+
 class Enforcement(_Strict):
     suspension_days: int = Field(default=30, ge=1, le=3650)
+    restriction_days: int = Field(default=14, ge=1, le=3650)
+    # Actions that always need a second reviewer, whatever the category.
+    four_eyes_actions: list[ActionKind] = Field(default_factory=lambda: [ActionKind.CLOSE_ACCOUNT])
+    # Steps by active strike weight, lowest first.
+    escalation: list[Escalation] = Field(default_factory=_default_escalation)
+    of_concern: OfConcern = OfConcern()
+
+    @field_validator("escalation")
+    @classmethod
+    def _ascending(cls, value: list[Escalation]) -> list[Escalation]:
+        ats = [step.at for step in value]
+        if ats != sorted(set(ats)):
+            raise ValueError("escalation steps must have strictly increasing 'at' weights")
+        return value
+
+
+class ReviewSettings(_Strict):
+    """How reviewers hold cases."""
+
+    # A claim lapses after this long without a decision, so a case never sits with someone gone.
+    claim_for: str = "30m"
+
+    @field_validator("claim_for")
+    @classmethod
+    def _claim_for(cls, value: str) -> str:
+        return _check_duration(value)
+
+    @property
+    def claim_delta(self) -> timedelta:
+        return parse_duration(self.claim_for)
+
+
+class UnfoundedNotices(_Strict):
+    """DSA Art. 23: a notifier whose notices are repeatedly unfounded is warned, then limited.
+
+    Counted over ``window``: once a notifier has ``warn_after`` unfounded notices
+    making up at least ``min_share`` of their decided notices, they are warned;
+    at ``limit_after`` they may file at most ``limit_per_day`` notices a day for
+    ``limit_for``. Trusted flaggers are reported to their coordinator instead.
+    """
+
+    window: str = "30d"
+    min_share: float = Field(default=0.5, ge=0, le=1)
+    warn_after: int = Field(default=3, ge=1)
+    limit_after: int = Field(default=6, ge=1)
+    limit_per_day: int = Field(default=1, ge=0)
+    limit_for: str = "30d"
+
+    @field_validator("window", "limit_for")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        return _check_duration(value)
+
+    @property
+    def window_delta(self) -> timedelta:
+        return parse_duration(self.window)
+
+    @property
+    def limit_delta(self) -> timedelta:
+        return parse_duration(self.limit_for)
+
+    @model_validator(mode="after")
+    def _order(self) -> UnfoundedNotices:
+        if self.limit_after < self.warn_after:
+            raise ValueError("limit_after must not be below warn_after")
+        return self
+
+
+class Notices(_Strict):
+    # A trusted flagger's notice is decided within this at most (DSA Art. 22: with priority).
+    trusted_flagger_deadline: str = "4h"
+    unfounded: UnfoundedNotices = UnfoundedNotices()
+
+    @property
+    def trusted_flagger_delta(self) -> timedelta:
+        return parse_duration(self.trusted_flagger_deadline)
+
+    @field_validator("trusted_flagger_deadline")
+    @classmethod
+    def _deadline(cls, value: str) -> str:
+        return _check_duration(value)
+
+
+_OUT_OF_COURT = (
+    "If you disagree with this answer, you may refer the decision to a certified "
+    "out-of-court dispute settlement body under Article 21 of the Digital Services Act "
+    "(https://digital-strategy.ec.europa.eu/en/policies/dsa-out-court-dispute-settlement), "
+    "or seek redress before a court."
+)
+
+
+class Appeals(_Strict):
+    """DSA Art. 20: internal complaints against a decision."""
+
+    # Open for this long after the user is told (at least six months under Art. 20(1)).
+    window: str = "183d"
+    deadline: str = "7d"
+    out_of_court: str = Field(default=_OUT_OF_COURT, min_length=20, max_length=2000)
+
+    @field_validator("window", "deadline")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        return _check_duration(value)
+
+    @field_validator("window")
+    @classmethod
+    def _six_months(cls, value: str) -> str:
+        if parse_duration(value) < timedelta(days=183):
+            raise ValueError("appeals must stay open for at least six months (183d)")
+        return value
+
+    @property
+    def window_delta(self) -> timedelta:
+        return parse_duration(self.window)
+
+    @property
+    def deadline_delta(self) -> timedelta:
+        return parse_duration(self.deadline)
 
 
 # Match counts are kept per bucket of this length; windows are whole buckets.
@@ -276,6 +490,9 @@ class Policy(_Strict):
     retention: Retention = Retention()
     enforcement: Enforcement = Enforcement()
     safeguards: Safeguards = Safeguards()
+    review: ReviewSettings = ReviewSettings()
+    notices: Notices = Notices()
+    appeals: Appeals = Appeals()
 
     def category(self, category_id: str) -> Category:
         return self.categories[category_id]
