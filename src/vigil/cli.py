@@ -15,6 +15,7 @@ from vigil.demo import cli as demo_cli
 from vigil.ingest import cli as ingest_cli
 from vigil.policy import cli as policy_cli
 from vigil.retention import cli as retention_cli
+from vigil.statements import cli as statements_cli
 
 app = typer.Typer(
     help="Vigil: detect, decide, review and act on harmful content, and answer for it.",
@@ -55,6 +56,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(classifiers_cli.app, name="model")
+app.add_typer(statements_cli.app, name="statements")
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from vigil.policy.models import PolicyVersion, Verdict
 from vigil.rescans.models import Rescan
 from vigil.safeguards.models import EntryMatchCount, Quarantine, ScanCount
 from vigil.signals.models import Signal
-from vigil.statements.models import StatementOfReasons
+from vigil.statements.models import IssuedPuid, StatementOfReasons
 
 __all__ = [
     "Account",
@@ -21,6 +21,7 @@ __all__ = [
     "Decision",
     "EntryMatchCount",
     "Event",
+    "IssuedPuid",
     "Item",
     "Media",
     "Notice",

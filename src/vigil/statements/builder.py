@@ -22,6 +22,7 @@ from vigil.statements.rules import (
     OTHER_CONTENT_TYPE,
     validate_statement,
 )
+from vigil.statements.scrubber import scrub_statement
 
 Source = Literal["voluntary", "article_16", "trusted_flagger"]
 Automation = Literal["fully", "partially", "not_automated"]
@@ -189,8 +190,12 @@ def _language(language: str | None) -> str | None:
     return primary if primary in dsa.CONTENT_LANGUAGES else None
 
 
-def build_statement(facts: StatementFacts) -> dict[str, Any]:
-    """The submission body for ``facts``; raises ValueError if it would be rejected."""
+def build_statement(facts: StatementFacts, known: Sequence[str | None] = ()) -> dict[str, Any]:
+    """The submission body for ``facts``, scrubbed; raises ValueError if it would be rejected.
+
+    ``known`` are the affected account's and item's identifiers (handle, platform
+    ids): the scrubber removes them, and any other personal data, from the free text.
+    """
     statement = facts.statement
     body: dict[str, Any] = {"puid": facts.puid, **_decision(facts), **_ground(statement)}
     if statement.reference_url:
@@ -213,6 +218,7 @@ def build_statement(facts: StatementFacts) -> dict[str, Any]:
     body["automated_decision"] = AUTOMATED_DECISIONS[facts.automated_decision]
     body["account_type"] = ACCOUNT_TYPES[facts.account_type]
     # source_identity is never set: a notifier's identity would be personal data.
+    body = scrub_statement(body, known).body
     problems = validate_statement(body)
     if problems:
         raise ValueError("invalid statement of reasons: " + "; ".join(problems))

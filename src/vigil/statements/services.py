@@ -6,16 +6,18 @@ action and its statement (and the audit event for it) are committed together.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from vigil.actions.models import Action
-from vigil.items.models import Account, Item
+from vigil.items.models import Account, Item, Notice
 from vigil.policy.schema import ActionKind, StatementConfig
-from vigil.statements import dsa
+from vigil.statements import dsa, puids
 from vigil.statements.builder import (
     ACCOUNT_TYPES,
     AUTOMATED_DECISIONS,
@@ -60,6 +62,19 @@ CATEGORY_LABELS: dict[str, str] = {
 def is_covered(item: Item | None, account: Account) -> bool:
     """Whether the DSA duty applies: the item or the account is in the EEA."""
     return dsa.is_eea_country(item.country if item else None) or dsa.is_eea_country(account.country)
+
+
+def known_identifiers(session: Session, item: Item | None, account: Account) -> list[str]:
+    """What identifies the people behind a statement: the scrubber removes all of it.
+
+    The account's handle and platform id, the item's platform ids, and the
+    reporters of notices about the item.
+    """
+    found: list[str | None] = [account.handle, account.platform_account_id]
+    if item is not None:
+        found += [item.platform_item_id, item.parent_platform_id]
+        found += session.scalars(select(Notice.reporter).where(Notice.item_id == item.id))
+    return sorted({f for f in found if f})
 
 
 def _clamp(day: date, lowest: date, highest: date) -> date:
@@ -176,7 +191,8 @@ def issue_for_action(
         suspension_end=suspension_end,
         signals=signals,
     )
-    body = build_statement(facts)
+    facts = dataclasses.replace(facts, puid=puids.claim(uow, facts.puid))
+    body = build_statement(facts, known=known_identifiers(uow.session, item, account))
     row = StatementOfReasons(
         puid=facts.puid,
         action_id=action.id,
