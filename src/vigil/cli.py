@@ -13,6 +13,7 @@ from vigil.cli_support import state
 from vigil.db import cli as db_cli
 from vigil.demo import cli as demo_cli
 from vigil.ingest import cli as ingest_cli
+from vigil.platform import cli as platform_cli
 from vigil.policy import cli as policy_cli
 from vigil.retention import cli as retention_cli
 
@@ -55,6 +56,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(classifiers_cli.app, name="model")
+app.add_typer(platform_cli.app, name="platform")
 
 
 def main() -> None:

@@ -5,6 +5,12 @@ from vigil.audit.models import ChainHead, Event
 from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case, Decision
 from vigil.items.models import Account, Item, Media, Notice
+from vigil.platform.models import (
+    PlatformToken,
+    WebhookDeadLetter,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from vigil.policy.models import PolicyVersion, Verdict
 from vigil.rescans.models import Rescan
 from vigil.safeguards.models import EntryMatchCount, Quarantine, ScanCount
@@ -24,6 +30,7 @@ __all__ = [
     "Item",
     "Media",
     "Notice",
+    "PlatformToken",
     "PolicyVersion",
     "Quarantine",
     "Rescan",
@@ -31,4 +38,7 @@ __all__ = [
     "Signal",
     "StatementOfReasons",
     "Verdict",
+    "WebhookDeadLetter",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
