@@ -9,6 +9,9 @@ from vigil.db.migrate import current_revision, downgrade, upgrade
 
 def test_down_to_0004_and_up_again(engine: Engine) -> None:
     with engine.connect() as c:
+        head = set(inspect(c).get_table_names())
+    downgrade(engine, "0005")  # later revisions add tables of their own
+    with engine.connect() as c:
         before = set(inspect(c).get_table_names())
     assert "rescans" in before
     downgrade(engine, "0004")
@@ -18,6 +21,6 @@ def test_down_to_0004_and_up_again(engine: Engine) -> None:
     upgrade(engine)
     with engine.connect() as c:
         inspector = inspect(c)
-        assert set(inspector.get_table_names()) == before
+        assert set(inspector.get_table_names()) == head
         indexes = {i["name"] for i in inspector.get_indexes("rescans")}
     assert indexes == {"ix_rescans_bank_id", "ix_rescans_status"}
