@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from vigil import __version__
+from vigil.appeals import cli as appeals_cli
 from vigil.audit import cli as audit_cli
 from vigil.banks import cli as banks_cli
 from vigil.cases import cli as cases_cli
@@ -16,6 +17,7 @@ from vigil.ingest import cli as ingest_cli
 from vigil.platform import cli as platform_cli
 from vigil.policy import cli as policy_cli
 from vigil.retention import cli as retention_cli
+from vigil.strikes import cli as strikes_cli
 
 app = typer.Typer(
     help="Vigil: detect, decide, review and act on harmful content, and answer for it.",
@@ -52,6 +54,8 @@ app.command("demo")(demo_cli.demo)
 app.add_typer(banks_cli.app, name="bank")
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(cases_cli.app, name="review")
+app.add_typer(appeals_cli.app, name="appeal")
+app.add_typer(strikes_cli.app, name="account")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(db_cli.app, name="db")

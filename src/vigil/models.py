@@ -1,6 +1,7 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
 from vigil.actions.models import Action
+from vigil.appeals.models import Appeal
 from vigil.audit.models import ChainHead, Event
 from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case, Decision
@@ -16,10 +17,12 @@ from vigil.rescans.models import Rescan
 from vigil.safeguards.models import EntryMatchCount, Quarantine, ScanCount
 from vigil.signals.models import Signal
 from vigil.statements.models import StatementOfReasons
+from vigil.strikes.models import Strike
 
 __all__ = [
     "Account",
     "Action",
+    "Appeal",
     "Bank",
     "BankEntry",
     "Case",
@@ -37,6 +40,7 @@ __all__ = [
     "ScanCount",
     "Signal",
     "StatementOfReasons",
+    "Strike",
     "Verdict",
     "WebhookDeadLetter",
     "WebhookDelivery",

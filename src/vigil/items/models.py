@@ -33,6 +33,7 @@ class ItemStatus(enum.StrEnum):
 
 class AccountStatus(enum.StrEnum):
     ACTIVE = "active"
+    RESTRICTED = "restricted"  # some features limited for a time (restrict_account)
     SUSPENDED = "suspended"
     CLOSED = "closed"
 
