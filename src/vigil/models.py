@@ -5,6 +5,7 @@ from vigil.audit.models import ChainHead, Event
 from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case, Decision
 from vigil.items.models import Account, Item, Media, Notice
+from vigil.notices.models import Notifier
 from vigil.policy.models import PolicyVersion, Verdict
 from vigil.rescans.models import Rescan
 from vigil.safeguards.models import EntryMatchCount, Quarantine, ScanCount
@@ -24,6 +25,7 @@ __all__ = [
     "Item",
     "Media",
     "Notice",
+    "Notifier",
     "PolicyVersion",
     "Quarantine",
     "Rescan",
