@@ -14,6 +14,7 @@ from vigil.cli_support import state
 from vigil.db import cli as db_cli
 from vigil.demo import cli as demo_cli
 from vigil.ingest import cli as ingest_cli
+from vigil.notices import cli as notices_cli
 from vigil.platform import cli as platform_cli
 from vigil.policy import cli as policy_cli
 from vigil.retention import cli as retention_cli
@@ -56,6 +57,7 @@ app.add_typer(policy_cli.app, name="policy")
 app.add_typer(cases_cli.app, name="review")
 app.add_typer(appeals_cli.app, name="appeal")
 app.add_typer(strikes_cli.app, name="account")
+app.add_typer(notices_cli.app, name="notices")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(db_cli.app, name="db")

@@ -6,6 +6,7 @@ from vigil.audit.models import ChainHead, Event
 from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case, Decision
 from vigil.items.models import Account, Item, Media, Notice
+from vigil.notices.models import Notifier
 from vigil.platform.models import (
     PlatformToken,
     WebhookDeadLetter,
@@ -33,6 +34,7 @@ __all__ = [
     "Item",
     "Media",
     "Notice",
+    "Notifier",
     "PlatformToken",
     "PolicyVersion",
     "Quarantine",
