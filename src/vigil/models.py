@@ -1,19 +1,29 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
 from vigil.actions.models import Action
+from vigil.appeals.models import Appeal
 from vigil.audit.models import ChainHead, Event
 from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case, Decision
 from vigil.items.models import Account, Item, Media, Notice
+from vigil.notices.models import Notifier
+from vigil.platform.models import (
+    PlatformToken,
+    WebhookDeadLetter,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from vigil.policy.models import PolicyVersion, Verdict
 from vigil.rescans.models import Rescan
 from vigil.safeguards.models import EntryMatchCount, Quarantine, ScanCount
 from vigil.signals.models import Signal
 from vigil.statements.models import IssuedPuid, StatementOfReasons
+from vigil.strikes.models import Strike
 
 __all__ = [
     "Account",
     "Action",
+    "Appeal",
     "Bank",
     "BankEntry",
     "Case",
@@ -25,11 +35,17 @@ __all__ = [
     "Item",
     "Media",
     "Notice",
+    "Notifier",
+    "PlatformToken",
     "PolicyVersion",
     "Quarantine",
     "Rescan",
     "ScanCount",
     "Signal",
     "StatementOfReasons",
+    "Strike",
     "Verdict",
+    "WebhookDeadLetter",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -73,6 +73,8 @@ class BatchOutcome:
     duplicates: int = 0
     notices: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    # Notices refused at intake (DSA Art. 23 limits); they are in ``rejected`` too.
+    refused: int = 0
     signals: int = 0
     suppressed: int = 0
     verdicts: int = 0
@@ -85,6 +87,7 @@ class BatchOutcome:
             "stored",
             "duplicates",
             "notices",
+            "refused",
             "signals",
             "suppressed",
             "verdicts",
@@ -112,8 +115,9 @@ def process_batch(
         drafts += result.signals
         suppressed += result.suppressed
     drafts += classify_items(ctx.policy, [s.scan for s in stored])
-    new_notices, notice_dups, out.rejected = store_notices(uow, notices)
-    out.duplicates += notice_dups
+    intake = store_notices(uow, notices)
+    new_notices, out.rejected, out.refused = intake.stored, intake.rejected, intake.refused
+    out.duplicates += intake.duplicates
     out.notices = len(new_notices)
     drafts += [notice_draft(n.item_id, n.id, n.category, n.reporter_type) for n in new_notices]
     drafts = guard_matches(uow, ctx.policy, len(stored), drafts)

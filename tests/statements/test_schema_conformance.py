@@ -103,7 +103,7 @@ _LANGS = ["en", "de-AT", "xx", None, "EL"]
 def _all_facts(schema: dict[str, Any]) -> list[StatementFacts]:
     out = []
     combos = itertools.product(
-        ActionKind,
+        [k for k in ActionKind if k.is_restriction],
         schema["fields"]["category"]["enum"],
         get_args(Ground),
         get_args(Source),
@@ -112,7 +112,8 @@ def _all_facts(schema: dict[str, Any]) -> list[StatementFacts]:
     )
     for n, (action, category, ground, source, detected, decision) in enumerate(combos):
         kind, mimes, text = _KINDS[n % len(_KINDS)]
-        suspended = action is ActionKind.SUSPEND_ACCOUNT and n % 2 == 0
+        time_limited = action in (ActionKind.SUSPEND_ACCOUNT, ActionKind.RESTRICT_ACCOUNT)
+        suspended = time_limited and n % 2 == 0
         out.append(
             StatementFacts(
                 puid=new_puid(),
@@ -138,7 +139,7 @@ def test_every_combination_builds_a_conforming_body(
     schema: dict[str, Any], checker: SchemaChecker
 ) -> None:
     all_facts = _all_facts(schema)
-    assert len(all_facts) == 4 * 16 * 2 * 3 * 2 * 3
+    assert len(all_facts) == 5 * 16 * 2 * 3 * 2 * 3
     for facts in all_facts:
         body = build_statement(facts)
         assert checker.check(body) == [], (facts, body)

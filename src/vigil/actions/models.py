@@ -1,4 +1,8 @@
-"""An applied enforcement action, by automation or by a person's decision."""
+"""An applied enforcement action, by automation or by a person's decision.
+
+An action reversed on appeal keeps its row: ``reversed_at`` and the appeal
+that reversed it are set, so the history of what was done stays whole.
+"""
 
 from __future__ import annotations
 
@@ -23,3 +27,5 @@ class Action(Base):
     automated: Mapped[bool]
     applied_at: Mapped[datetime]
     ends_at: Mapped[datetime | None]
+    reversed_at: Mapped[datetime | None]
+    reversed_by_appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id"))

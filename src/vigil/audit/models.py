@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.db.base import Base
@@ -16,6 +16,8 @@ from vigil.db.base import Base
 
 class Event(Base):
     __tablename__ = "events"
+    # The platform feed reads "events of these types after seq N" through this index.
+    __table_args__ = (Index("ix_events_type_seq", "type", "seq"),)
 
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False

@@ -26,6 +26,7 @@ def summary_table(summary: IngestSummary) -> Table:
         ("notices stored", o.notices),
         ("duplicates skipped", o.duplicates),
         ("rejected", summary.rejected),
+        ("  of which notices refused (notifier limited)", o.refused),
         ("signals", o.signals),
         ("matches withheld (known-benign)", o.suppressed),
         ("verdicts", o.verdicts),

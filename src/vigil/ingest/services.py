@@ -11,12 +11,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from vigil.db.base import utcnow
 from vigil.ingest.readers import Parsed, read_records
 from vigil.items.schemas import ItemRecord, NoticeRecord
 from vigil.pipeline import BatchOutcome, ScanContext, process_batch
@@ -59,9 +61,13 @@ def ingest_file(
     on_bytes: Callable[[int], None] | None = None,
     on_batch: Callable[[IngestSummary], None] | None = None,
     updater: IndexUpdater | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> IngestSummary:
     """Ingest one file; with ``updater`` (the run's live index), bank entries that reach the
-    index mid-run stretch their rescan jobs over the items stored before they did."""
+    index mid-run stretch their rescan jobs over the items stored before they did.
+
+    Notices refused at intake (a notifier limited under DSA Art. 23) are rejects
+    too, each with its reason; ``clock`` is the time each batch is stored at."""
     rejects_path = rejects_path or default_rejects_path(path)
     summary = IngestSummary(path, rejects_path)
     started = time.perf_counter()
@@ -72,7 +78,7 @@ def ingest_file(
         def flush() -> None:
             if not items and not notices:
                 return
-            with unit_of_work(engine) as uow:
+            with unit_of_work(engine, clock) as uow:
                 outcome = process_batch(uow, ctx, items, notices)
             for line, reason in outcome.rejected:
                 rejects.write(json.dumps({"line": line, "reason": reason}) + "\n")

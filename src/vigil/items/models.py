@@ -33,6 +33,7 @@ class ItemStatus(enum.StrEnum):
 
 class AccountStatus(enum.StrEnum):
     ACTIVE = "active"
+    RESTRICTED = "restricted"  # some features limited for a time (restrict_account)
     SUSPENDED = "suspended"
     CLOSED = "closed"
 
@@ -106,15 +107,24 @@ class Media(Base):
 
 
 class Notice(Base):
-    """A user or trusted-flagger report about an item (DSA Art. 16)."""
+    """A user or trusted-flagger report about an item (DSA Art. 16).
+
+    ``acknowledged_at`` is set when the notice is stored (Art. 16(4)); ``outcome``
+    (``action_taken`` or ``no_action``), ``outcome_at`` and ``decision_id`` when the
+    decision on the item is reached and the notifier is told (Art. 16(5)).
+    """
 
     __tablename__ = "notices"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform_notice_id: Mapped[str] = mapped_column(String(200), unique=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
-    reporter: Mapped[str | None] = mapped_column(String(200))
+    reporter: Mapped[str | None] = mapped_column(String(200), index=True)
     reporter_type: Mapped[str] = mapped_column(String(24))
     category: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_at: Mapped[datetime | None]
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))

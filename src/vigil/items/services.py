@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -12,6 +12,7 @@ from vigil.banks.normalize import text_digest
 from vigil.db.base import table_of
 from vigil.items.models import Account, Item, Media, Notice, ScanState
 from vigil.items.schemas import ItemRecord, NoticeRecord
+from vigil.notices.services import acknowledge, intake_refusal
 from vigil.signals.matchers import MediaHashes, ScanInput
 from vigil.unit_of_work import UnitOfWork
 
@@ -178,12 +179,26 @@ def store_items(uow: UnitOfWork, records: Sequence[ItemRecord]) -> tuple[list[St
     return stored, duplicates
 
 
-def store_notices(
-    uow: UnitOfWork, records: Sequence[tuple[int, NoticeRecord]]
-) -> tuple[list[StoredNotice], int, list[tuple[int, str]]]:
-    """Insert new notices; a notice about an unknown item is rejected with its line."""
+@dataclass
+class NoticeIntake:
+    """What became of a batch's notices; refused ones are also in ``rejected``."""
+
+    stored: list[StoredNotice] = field(default_factory=list)
+    duplicates: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    refused: int = 0
+
+
+def store_notices(uow: UnitOfWork, records: Sequence[tuple[int, NoticeRecord]]) -> NoticeIntake:
+    """Insert and acknowledge new notices.
+
+    A notice about an unknown item is rejected with its line; one from a notifier
+    limited under DSA Art. 23 beyond its daily allowance is refused, not stored.
+    Either way the rest of the batch goes on.
+    """
+    out = NoticeIntake()
     if not records:
-        return [], 0, []
+        return out
     item_ids: dict[str, int] = {
         pid: item_id
         for pid, item_id in uow.session.execute(
@@ -199,15 +214,19 @@ def store_notices(
             )
         )
     )
-    stored: list[StoredNotice] = []
-    rejected: list[tuple[int, str]] = []
-    duplicates = 0
     for line, r in records:
         if r.id in existing:
-            duplicates += 1
+            out.duplicates += 1
             continue
         if r.item_id not in item_ids:
-            rejected.append((line, f"item_id: no item {r.item_id!r} has been ingested"))
+            out.rejected.append((line, f"item_id: no item {r.item_id!r} has been ingested"))
+            continue
+        refusal = intake_refusal(
+            uow, platform_notice_id=r.id, notifier=r.reporter, reporter_type=r.reporter_type
+        )
+        if refusal is not None:
+            out.refused += 1
+            out.rejected.append((line, refusal))
             continue
         existing.add(r.id)
         notice = Notice(
@@ -226,8 +245,9 @@ def store_notices(
             f"notice:{notice.id}",
             {"item_id": notice.item_id, "category": r.category, "reporter_type": r.reporter_type},
         )
-        stored.append(StoredNotice(notice.id, notice.item_id, r.category, r.reporter_type))
-    return stored, duplicates, rejected
+        acknowledge(uow, notice)
+        out.stored.append(StoredNotice(notice.id, notice.item_id, r.category, r.reporter_type))
+    return out
 
 
 def mark_scanned(uow: UnitOfWork, item_ids: Sequence[int], drop_content_of: Sequence[int]) -> None:

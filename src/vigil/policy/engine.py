@@ -4,7 +4,9 @@ Every rule whose condition holds is a candidate; the most severe candidate wins,
 and among equals the rule written first. The verdict lists the signals that
 made its rule fire, so a reviewer can see exactly why. A rule that may act
 alone never does so on a signal from a quarantined bank entry: unless its
-other signals suffice, the verdict requires review instead.
+other signals suffice, the verdict requires review instead. Several notices
+about one item from the same notifier count once towards ``min_count``: one
+person reporting again and again is not several people reporting.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class SignalFacts:
     model: str | None = None
     label: str | None = None
     score: float | None = None
+    # Notice signals: who filed the notice (None when anonymous, which counts each notice).
+    notifier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,19 @@ def _classifier_holds(rule: Rule, signal: SignalFacts) -> bool:
     return cond.min_score is None or (signal.score is not None and signal.score >= cond.min_score)
 
 
+def _weight(signals: Sequence[SignalFacts], refs: Sequence[int]) -> int:
+    """How many independent signals ``refs`` are: one per notifier for notices."""
+    by_ref = {s.ref: s for s in signals}
+    sources: set[object] = set()
+    for ref in refs:
+        s = by_ref[ref]
+        if s.kind is SignalKind.NOTICE and s.notifier is not None:
+            sources.add(("notifier", s.notifier))
+        else:
+            sources.add(("signal", ref))
+    return len(sources)
+
+
 def evaluate(policy: Policy, signals: Sequence[SignalFacts]) -> VerdictDraft | None:
     """The verdict for one item, or ``None`` when no rule fires."""
     if not signals:
@@ -87,7 +104,7 @@ def evaluate(policy: Policy, signals: Sequence[SignalFacts]) -> VerdictDraft | N
     best: tuple[int, int, Rule, tuple[int, ...]] | None = None
     for position, rule in enumerate(policy.rules):
         refs = tuple(s.ref for s in signals if _matches(rule, s))
-        if len(refs) < rule.when.min_count:
+        if _weight(signals, refs) < rule.when.min_count:
             continue
         key = (rule.severity.rank, -position)
         if best is None or key > (best[0], best[1]):
@@ -100,7 +117,7 @@ def evaluate(policy: Policy, signals: Sequence[SignalFacts]) -> VerdictDraft | N
     quarantined = {s.ref for s in signals if s.quarantined}
     if not review and quarantined.intersection(refs):
         healthy = tuple(r for r in refs if r not in quarantined)
-        if len(healthy) >= rule.when.min_count:
+        if _weight(signals, healthy) >= rule.when.min_count:
             # The rule fires on healthy evidence alone: act on that, as the rule says.
             refs = healthy
         else:

@@ -41,6 +41,7 @@ _NOUNS = {
     "ground": "a decision ground",
     "unmatched_content": "a retention choice",
     "kind": "a classifier kind",
+    "four_eyes_actions": "an action",
 }
 
 
@@ -190,12 +191,12 @@ def _shape_message(err: Any, raw: str | None) -> str:
             field, known, f"; allowed fields: {', '.join(known)}"
         )
     if kind in ("enum", "literal_error"):
-        choices = ", ".join(_choices(_annotation_at(loc)))
+        options = _choices(_annotation_at(loc))
+        choices = ", ".join(options)
         if value is None:
             return f"{field} is empty; expected one of: {choices}"
-        return (
-            f"'{shown}' is not {_NOUNS.get(field, f'a valid {field}')}; expected one of: {choices}"
-        )
+        noun = _NOUNS.get(field, f"a valid {field}")
+        return f"'{shown}' is not {noun}" + _hint(shown, options, f"; expected one of: {choices}")
     if kind == "string_type" and value is None:
         return f"{subject} must not be empty"
     if kind == "string_type" and loc == ("version",) and not isinstance(value, list | dict):

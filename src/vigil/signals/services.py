@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 
 from vigil.banks.models import Bank, BankEntry
+from vigil.items.models import Notice
 from vigil.policy.engine import SignalFacts
 from vigil.policy.schema import SignalKind
 from vigil.signals.matchers import SignalDraft, Suppression
@@ -139,6 +140,7 @@ def signals_of_items(uow: UnitOfWork, item_ids: Sequence[int]) -> dict[int, list
 
     A signal counts as quarantined if it was raised so, or if its entry is
     quarantined now: old evidence from an entry held back does not act alone either.
+    Notice signals carry their notifier, so repeated notices from one notifier count once.
     """
     out: dict[int, list[SignalFacts]] = {i: [] for i in item_ids}
     rows = uow.session.execute(
@@ -154,8 +156,10 @@ def signals_of_items(uow: UnitOfWork, item_ids: Sequence[int]) -> dict[int, list
             Signal.model,
             Signal.matched,
             Signal.score,
+            Notice.reporter,
         )
         .outerjoin(Bank, Bank.id == Signal.bank_id)
+        .outerjoin(Notice, Notice.id == Signal.notice_id)
         .outerjoin(BankEntry, BankEntry.id == Signal.bank_entry_id)
         .where(Signal.item_id.in_(item_ids))
         .order_by(Signal.id)
@@ -172,6 +176,7 @@ def signals_of_items(uow: UnitOfWork, item_ids: Sequence[int]) -> dict[int, list
         model,
         label,
         score,
+        notifier,
     ) in rows:
         out[item_id].append(
             SignalFacts(
@@ -184,6 +189,7 @@ def signals_of_items(uow: UnitOfWork, item_ids: Sequence[int]) -> dict[int, list
                 model=model,
                 label=label if model is not None else None,
                 score=score,
+                notifier=notifier,
             )
         )
     return out

@@ -61,6 +61,8 @@ _ACTION_PHRASES: dict[ActionKind, str] = {
     ActionKind.RESTRICT_VISIBILITY: "The visibility of the content was reduced",
     ActionKind.SUSPEND_ACCOUNT: "The account was suspended",
     ActionKind.CLOSE_ACCOUNT: "The account was closed",
+    ActionKind.RESTRICT_ACCOUNT: "Some features of the account were restricted for a time",
+    ActionKind.WARN_ACCOUNT: "The account was warned",
 }
 _TITLE_MAX = 200
 
@@ -75,7 +77,7 @@ class StatementFacts:
     content_types: tuple[str, ...]
     content_date: date
     application_date: date
-    end_date: date | None
+    end_date: date | None  # when a suspension or account restriction ends
     language: str | None
     source: Source
     automated_detection: bool
@@ -153,6 +155,10 @@ def decision_facts(
 
 def _decision(facts: StatementFacts) -> dict[str, Any]:
     kind = facts.action
+    if not kind.is_restriction:
+        raise ValueError(
+            f"action: {kind.value} restricts nothing, so it has no statement of reasons"
+        )
     if kind is ActionKind.REMOVE_CONTENT:
         return {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"]}
     if kind is ActionKind.RESTRICT_VISIBILITY:
@@ -161,6 +167,12 @@ def _decision(facts: StatementFacts) -> dict[str, Any]:
         out: dict[str, Any] = {"decision_account": "DECISION_ACCOUNT_SUSPENDED"}
         if facts.end_date is not None:
             out["end_date_account_restriction"] = facts.end_date.isoformat()
+        return out
+    if kind is ActionKind.RESTRICT_ACCOUNT:
+        # Limited features for a time: the service is partly suspended, the account is not.
+        out = {"decision_provision": "DECISION_PROVISION_PARTIAL_SUSPENSION"}
+        if facts.end_date is not None:
+            out["end_date_service_restriction"] = facts.end_date.isoformat()
         return out
     return {
         "decision_account": "DECISION_ACCOUNT_TERMINATED",

@@ -37,6 +37,8 @@ from vigil.statements.rules import DECISION_FIELDS
 from vigil.unit_of_work import UnitOfWork
 
 _CONTENT_DATE_MIN = date(2000, 1, 1)
+# Account actions that end by themselves; their statement states when.
+_TIME_LIMITED = (ActionKind.SUSPEND_ACCOUNT, ActionKind.RESTRICT_ACCOUNT)
 _DATE_MAX = date(2038, 1, 1)
 
 CATEGORY_LABELS: dict[str, str] = {
@@ -119,9 +121,9 @@ def facts_for_action(
         posted = account.registered_at or account.first_seen_at
     applied = action.applied_at.date()
     end: date | None = None
-    if kind is ActionKind.SUSPEND_ACCOUNT:
+    if kind in _TIME_LIMITED:
         until = suspension_end or action.ends_at
-        # A suspension past the schema's last date is reported as ending on it.
+        # A suspension or restriction past the schema's last date is reported as ending on it.
         end = min(until.date(), _DATE_MAX) if until is not None else None
     src = cast(Source, source)
     text = decision_facts(
@@ -168,8 +170,9 @@ def issue_for_action(
     """Store and log the statement for ``action``; None when the user is outside the EEA.
 
     Idempotent per action: a second call returns the statement already issued.
+    A warning restricts nothing and gets none (None).
     """
-    if not is_covered(item, account):
+    if not ActionKind(action.kind).is_restriction or not is_covered(item, account):
         return None
     if action.id is None:
         uow.session.flush()
@@ -235,6 +238,13 @@ def _what(body: dict[str, Any]) -> list[str]:
         )
     elif account == "DECISION_ACCOUNT_TERMINATED":
         lines.append("Your account was closed.")
+    if body.get("decision_provision") == "DECISION_PROVISION_PARTIAL_SUSPENSION":
+        end = body.get("end_date_service_restriction")
+        lines.append(
+            f"Some features of your account were restricted until {end}."
+            if end
+            else "Some features of your account were restricted."
+        )
     return lines or ["Your use of the service was restricted."]
 
 

@@ -1,0 +1,1 @@
+"""Appeals (DSA Art. 20): internal complaints against a decision, decided by another person."""

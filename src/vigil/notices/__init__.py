@@ -1,0 +1,1 @@
+"""Notices after intake: acknowledgement, outcome to the notifier, notifier standing (DSA Art. 16, 23)."""
