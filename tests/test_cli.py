@@ -74,7 +74,11 @@ def test_cli_ingest_review_and_verify(tmp_path: Path) -> None:
     r = runner.invoke(app, ["--db", db, "review", "show", "1", "--reviewer", "alice"])
     assert r.exit_code == 0
     assert "i will hurt you" in r.output
-    r = runner.invoke(app, ["--db", db, "review", "decide", "1", "-o", "violating", "-r", "alice"])
+    decide = ["review", "decide", "1", "-o", "violating", "-r", "alice"]
+    r = runner.invoke(app, ["--db", db, *decide, "--clause", "threat_to_life"])
+    assert r.exit_code == 0, r.output
+    assert "awaiting confirmation" in r.output  # threats need a second reviewer
+    r = runner.invoke(app, ["--db", db, "review", "confirm", "1", "-r", "bob"])
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["--db", db, "review", "queue"])
     assert "empty" in r.output

@@ -187,7 +187,7 @@ def decide_items(
             },
         )
         if draft.review_required:
-            _, opened = open_or_attach(uow, verdict)
+            _, opened = open_or_attach(uow, verdict, ctx.policy)
             out.cases_opened += int(opened)
             continue
         item = uow.session.get(Item, item_id)

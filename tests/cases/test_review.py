@@ -40,7 +40,7 @@ def _setup(engine: Engine, tmp_path: Path) -> None:
 def test_queue_orders_by_deadline(engine: Engine, tmp_path: Path) -> None:
     _setup(engine, tmp_path)
     with unit_of_work(engine) as uow:
-        cases = queue(uow)
+        cases = [e.case for e in queue(uow)]
         categories = [c.category for c in cases]
         deadlines = [c.deadline_at for c in cases if c.deadline_at is not None]
     assert sorted(categories) == ["harassment", "threat_to_life", "threat_to_life"]
@@ -52,7 +52,7 @@ def test_decision_applies_action_and_closes_case(engine: Engine, tmp_path: Path)
     _setup(engine, tmp_path)
     ctx = context(engine)
     with unit_of_work(engine) as uow:
-        case = next(c for c in queue(uow) if c.category == "threat_to_life")
+        case = next(e.case for e in queue(uow) if e.case.category == "harassment")
         case_id = case.id
         v = view(uow, case_id, reviewer="alice")
         assert v.item.text is not None
@@ -64,7 +64,8 @@ def test_decision_applies_action_and_closes_case(engine: Engine, tmp_path: Path)
             reviewer="alice",
             outcome=Outcome.VIOLATING,
             policy=ctx.policy,
-            note="clear threat",
+            clause="harassment",
+            note="clear harassment",
         )
     with Session(engine) as s:
         closed = s.get(Case, case_id)
@@ -73,7 +74,7 @@ def test_decision_applies_action_and_closes_case(engine: Engine, tmp_path: Path)
         case = closed
         item_row = s.get(Item, case.item_id)
         assert item_row is not None
-        assert item_row.status == "removed"
+        assert item_row.status == "restricted"
         action = s.scalars(select(Action).where(Action.item_id == case.item_id)).one()
         assert not action.automated
         assert action.decision_id is not None
@@ -96,7 +97,7 @@ def test_escalate_then_not_violating(engine: Engine, tmp_path: Path) -> None:
     _setup(engine, tmp_path)
     ctx = context(engine)
     with unit_of_work(engine) as uow:
-        case_id = next(c.id for c in queue(uow) if c.category == "harassment")
+        case_id = next(e.case.id for e in queue(uow) if e.case.category == "harassment")
         decide(uow, case_id, reviewer="alice", outcome=Outcome.ESCALATE, policy=ctx.policy)
     with unit_of_work(engine) as uow:
         assert uow.session.get(Case, case_id).status == "escalated"  # type: ignore[union-attr]
@@ -132,7 +133,7 @@ def test_violating_decision_needs_known_clause(engine: Engine, tmp_path: Path) -
     _setup(engine, tmp_path)
     ctx = context(engine)
     with unit_of_work(engine) as uow:
-        case_id = queue(uow)[0].id
+        case_id = queue(uow)[0].case.id
         with pytest.raises(CaseError, match="not a category"):
             decide(
                 uow,
@@ -142,3 +143,5 @@ def test_violating_decision_needs_known_clause(engine: Engine, tmp_path: Path) -
                 policy=ctx.policy,
                 clause="made_up",
             )
+        with pytest.raises(CaseError, match="clause: a violating decision names"):
+            decide(uow, case_id, reviewer="alice", outcome=Outcome.VIOLATING, policy=ctx.policy)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tests.support.spine import context, item, write_jsonl
 from vigil.actions.models import Action
 from vigil.cases.models import Case, Outcome
-from vigil.cases.services import decide
+from vigil.cases.services import confirm, decide
 from vigil.ingest.services import ingest_file
 from vigil.items.models import Item, Notice
 from vigil.pipeline import ScanContext
@@ -20,7 +20,7 @@ from vigil.policy.models import Verdict
 from vigil.policy.schema import Review
 from vigil.signals.models import Signal
 from vigil.statements.models import StatementOfReasons
-from vigil.unit_of_work import unit_of_work
+from vigil.unit_of_work import UnitOfWork, unit_of_work
 
 
 def notice(
@@ -35,6 +35,19 @@ def notice(
         "received_at": "2026-10-02T09:00:00+00:00",
         **extra,
     }
+
+
+def _decide_threat(uow: UnitOfWork, case_id: int, ctx: ScanContext) -> None:
+    """A violating threat decision, confirmed by a second reviewer (four-eyes)."""
+    decide(
+        uow,
+        case_id,
+        reviewer="alice",
+        outcome=Outcome.VIOLATING,
+        policy=ctx.policy,
+        clause="threat_to_life",
+    )
+    confirm(uow, case_id, "bob", ctx.policy)
 
 
 def _ingest(engine: Engine, path: Path, records: list[dict[str, Any]], ctx: ScanContext) -> Any:
@@ -160,7 +173,7 @@ def test_trusted_flagger_notice_sets_statement_source(engine: Engine, tmp_path: 
         # Nothing is applied before a person decides.
         assert _count(engine, Action) == 0
     with unit_of_work(engine) as uow:
-        decide(uow, case_id, reviewer="alice", outcome=Outcome.VIOLATING, policy=ctx.policy)
+        _decide_threat(uow, case_id, ctx)
     with Session(engine) as s:
         action = s.scalars(select(Action)).one()
         assert action.kind == "remove_content"
@@ -186,7 +199,7 @@ def test_user_notice_gives_article_16_source(engine: Engine, tmp_path: Path) -> 
     )
     with unit_of_work(engine) as uow:
         case_id = uow.session.scalars(select(Case.id)).one()
-        decide(uow, case_id, reviewer="alice", outcome=Outcome.VIOLATING, policy=ctx.policy)
+        _decide_threat(uow, case_id, ctx)
     with Session(engine) as s:
         body = s.scalars(select(StatementOfReasons.body)).one()
     assert body["source_type"] == "SOURCE_ARTICLE_16"
@@ -206,7 +219,7 @@ def test_trusted_flagger_notice_wins_over_an_earlier_user_notice(
     )
     with unit_of_work(engine) as uow:
         case_id = uow.session.scalars(select(Case.id)).one()
-        decide(uow, case_id, reviewer="alice", outcome=Outcome.VIOLATING, policy=ctx.policy)
+        _decide_threat(uow, case_id, ctx)
     with Session(engine) as s:
         body = s.scalars(select(StatementOfReasons.body)).one()
     assert body["source_type"] == "SOURCE_TRUSTED_FLAGGER", body["decision_facts"]

@@ -15,6 +15,8 @@ from vigil.db.base import Base
 class CaseStatus(enum.StrEnum):
     OPEN = "open"
     ESCALATED = "escalated"
+    # A violating decision waits for a second reviewer (four-eyes); nothing is applied yet.
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
     CLOSED = "closed"
 
 
@@ -22,6 +24,28 @@ class Outcome(enum.StrEnum):
     VIOLATING = "violating"
     NOT_VIOLATING = "not_violating"
     ESCALATE = "escalate"
+
+
+class DecisionStatus(enum.StrEnum):
+    FINAL = "final"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    REFUSED = "refused"
+
+
+class RefusalReason(enum.StrEnum):
+    """Why a second reviewer sends a four-eyes decision back: a code, never free text."""
+
+    WRONG_CLAUSE = "wrong_clause"
+    WRONG_ACTIONS = "wrong_actions"
+    NOT_VIOLATING = "not_violating"
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence"
+    OTHER = "other"
+
+
+# Claimed cases are held by ``assignee`` until ``claim_expires_at`` (never, when NULL:
+# an assignment by a lead holds until released or decided).
+PRIORITY_TRUSTED_FLAGGER = 0
+PRIORITY_DEFAULT = 1
 
 
 class Case(Base):
@@ -43,10 +67,17 @@ class Case(Base):
     category: Mapped[str] = mapped_column(String(64), index=True)
     severity: Mapped[str] = mapped_column(String(16))
     proposed_action: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value, index=True)
+    status: Mapped[str] = mapped_column(String(24), default=CaseStatus.OPEN.value, index=True)
     opened_at: Mapped[datetime]
     deadline_at: Mapped[datetime | None] = mapped_column(index=True)
     closed_at: Mapped[datetime | None]
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    claim_expires_at: Mapped[datetime | None]
+    priority: Mapped[int] = mapped_column(
+        Integer, default=PRIORITY_DEFAULT, server_default=text(str(PRIORITY_DEFAULT))
+    )
+    deadline_missed_at: Mapped[datetime | None]
 
 
 class Decision(Base):
@@ -58,5 +89,20 @@ class Decision(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     clause: Mapped[str | None] = mapped_column(String(200))
     actions: Mapped[list[Any]] = mapped_column(JSON)
+    # Internal: for reviewers only, never shown to the affected user.
     note: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(
+        String(24), default=DecisionStatus.FINAL.value, server_default=DecisionStatus.FINAL.value
+    )
+    confirmed_by: Mapped[str | None] = mapped_column(String(200))
+    confirmed_at: Mapped[datetime | None]
+    # What the affected user is told; never mixed with ``note``.
+    user_message: Mapped[str | None] = mapped_column(Text)
+    # Account actions added by strike escalation, applied after ``actions``.
+    escalation: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    refused_by: Mapped[str | None] = mapped_column(String(200))
+    refused_at: Mapped[datetime | None]
+    refusal_reason: Mapped[str | None] = mapped_column(String(32))
+    # The second reviewer's internal note on a refusal.
+    refusal_note: Mapped[str | None] = mapped_column(Text)
