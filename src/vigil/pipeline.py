@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from vigil.actions.services import apply_action
-from vigil.cases.services import open_or_attach
+from vigil.cases.services import follow_through, open_or_attach
 from vigil.classifiers.services import classify_items
 from vigil.items.models import Item
 from vigil.items.schemas import ItemRecord, NoticeRecord
@@ -206,3 +206,21 @@ def decide_items(
             ),
         )
         out.actions += int(action is not None)
+        if action is not None:
+            followed = follow_through(
+                uow,
+                item=item,
+                verdict=verdict,
+                category=draft.category,
+                policy=ctx.policy,
+                decision_id=None,
+                first_action=action,
+                approved=(),
+                automated=True,
+                actor="system",
+                signal_kinds=sorted(
+                    {f.kind.value for f in facts[item_id] if f.ref in draft.signal_refs}
+                ),
+            )
+            out.actions += len(followed.escalated)
+            out.cases_opened += int(bool(followed.held))

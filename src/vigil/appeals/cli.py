@@ -137,7 +137,7 @@ def decide_cmd(
             if d.removed_strikes:
                 parts.append(f"{len(d.removed_strikes)} strike(s) removed")
             if d.needs_new_review:
-                parts.append(f"item #{d.appeal.item_id} needs a new review")
+                parts.append(f"item #{d.appeal.item_id} reopened for a new review")
     except AppealError as exc:
         raise _fail(exc) from exc
     console.print("[green]decided[/] " + ", ".join(parts))

@@ -22,6 +22,7 @@ from vigil.actions.models import Action
 from vigil.actions.services import reverse_action
 from vigil.appeals import reducer
 from vigil.appeals.models import Appeal, AppealOutcome, AppealStatus, AppellantKind
+from vigil.cases import services as cases
 from vigil.cases.models import Case, Decision, Outcome
 from vigil.items.models import Account, Item, Notice
 from vigil.policy.schema import Policy
@@ -54,11 +55,8 @@ def _same_person(a: str, b: str) -> bool:
 def _deciders(decision: Decision) -> set[str]:
     """Who made or confirmed the decision: none of them may decide an appeal against it."""
     people = {decision.reviewer}
-    # decisions.confirmed_by arrives with the review slice (migration 0007); the lead
-    # replaces this getattr with decision.confirmed_by after merging it.
-    confirmer = getattr(decision, "confirmed_by", None)
-    if confirmer:
-        people.add(str(confirmer))
+    if decision.confirmed_by:
+        people.add(decision.confirmed_by)
     return people
 
 
@@ -378,6 +376,10 @@ def decide(
     if result_outcome is AppealOutcome.REVERSED:
         if appeal.appellant_kind == AppellantKind.NOTIFIER.value:
             needs_new_review = True
+            if appeal.item_id is not None:
+                cases.reopen_on_appeal(
+                    uow, item_id=appeal.item_id, appeal_id=appeal.id, policy=policy
+                )
         else:
             for action in _actions_to_reverse(uow, appeal):
                 if reverse_action(uow, action, appeal_id=appeal.id, actor=who):

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from vigil.actions.models import Action
 from vigil.actions.services import apply_action
+from vigil.cases import consequences
 from vigil.cases.claims import settle, take
 from vigil.cases.core import UNDECIDED, CaseError, end_hold, get_case, person, transition
 from vigil.cases.models import (
@@ -54,12 +55,18 @@ def _decision_source(uow: UnitOfWork, item_id: int) -> str:
 
 
 def enforce(uow: UnitOfWork, case: Case, decision: Decision, policy: Policy) -> list[Action]:
-    """Apply a final violating decision: its actions, then its strike escalation's.
+    """Apply a final decision: a violating one's actions, then what follows from them.
 
     The one place a reviewed decision takes effect, whether it was final at once
-    or confirmed by a second reviewer. Returns the actions newly applied.
+    or confirmed by a second reviewer. What follows (the strike, the account steps
+    it crosses, the notifiers' outcome) is ``consequences.follow_through``; the
+    decision's ``escalation`` is what its reviewers saw and approved. A
+    not-violating decision answers the notifiers; an escalation waits.
+    Returns the actions newly applied.
     """
     assert decision.status == DecisionStatus.FINAL.value
+    if decision.outcome == Outcome.NOT_VIOLATING.value:
+        consequences.no_action(uow, item_id=case.item_id, decision_id=decision.id, policy=policy)
     if decision.outcome != Outcome.VIOLATING.value:
         return []
     item = uow.session.get(Item, case.item_id)
@@ -67,25 +74,41 @@ def enforce(uow: UnitOfWork, case: Case, decision: Decision, policy: Policy) -> 
     source = _decision_source(uow, item.id)
     verdict = uow.session.get(Verdict, case.verdict_id)
     kinds = sorted(set(uow.session.scalars(select(Signal.kind).where(Signal.item_id == item.id))))
+    category = decision.clause or case.category
+    actor = decision.confirmed_by or decision.reviewer
     applied: list[Action] = []
-    for kind in [*decision.actions, *decision.escalation]:
+    for kind in decision.actions:
         action = apply_action(
             uow,
             kind=ActionKind(kind),
             item=item,
             policy=policy,
-            category=decision.clause or case.category,
+            category=category,
             rule_id=verdict.rule_id if verdict else None,
             decision_id=decision.id,
             automated=False,
             automated_detection=source == "voluntary",
             source=source,
-            actor=decision.confirmed_by or decision.reviewer,
+            actor=actor,
             signal_kinds=kinds,
         )
         if action is not None:
             applied.append(action)
-    return applied
+    followed = consequences.follow_through(
+        uow,
+        item=item,
+        verdict=verdict,
+        category=category,
+        policy=policy,
+        decision_id=decision.id,
+        first_action=applied[0] if applied else None,
+        approved=[ActionKind(k) for k in decision.escalation],
+        automated=False,
+        actor=actor,
+        source=source,
+        signal_kinds=kinds,
+    )
+    return applied + followed.escalated
 
 
 def _check_outcome(
@@ -110,6 +133,17 @@ def _check_outcome(
         raise CaseError("actions: only a violating decision takes actions")
     if escalation:
         raise CaseError("escalation: only a violating decision escalates on the account")
+
+
+def _escalation_preview(
+    uow: UnitOfWork, case: Case, clause: str, policy: Policy
+) -> list[ActionKind]:
+    """The account steps this violation's strike would cross, so four-eyes can see them."""
+    if consequences.is_escalation(uow.session.get(Verdict, case.verdict_id)):
+        return []
+    item = uow.session.get(Item, case.item_id)
+    assert item is not None
+    return consequences.preview(uow, item, clause, policy)
 
 
 def decide(
@@ -145,6 +179,8 @@ def decide(
         chosen = list(dict.fromkeys(actions or [ActionKind(case.proposed_action)]))
     _check_outcome(policy, outcome, actions or [], clause, escalation)
     steps = list(dict.fromkeys(escalation))
+    if outcome is Outcome.VIOLATING and not steps:
+        steps = _escalation_preview(uow, case, str(clause), policy)
     four_eyes = outcome is Outcome.VIOLATING and needs_four_eyes(policy, str(clause), chosen, steps)
     take(uow, case, reviewer, policy)
     note_missed(uow, case)

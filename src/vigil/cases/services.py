@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from vigil.cases.claims import assign, claim, claim_next, release
+from vigil.cases.consequences import FollowThrough, follow_through, is_escalation
 from vigil.cases.core import CaseError, get_case, held_by, transition
 from vigil.cases.decisions import (
     confirm,
@@ -33,6 +36,7 @@ from vigil.unit_of_work import UnitOfWork
 __all__ = [
     "CaseError",
     "CaseView",
+    "FollowThrough",
     "QueueEntry",
     "QueueStats",
     "assign",
@@ -41,7 +45,9 @@ __all__ = [
     "confirm",
     "decide",
     "enforce",
+    "follow_through",
     "held_by",
+    "is_escalation",
     "needs_four_eyes",
     "open_or_attach",
     "pending_decision",
@@ -49,6 +55,7 @@ __all__ = [
     "queue_stats",
     "refuse_confirmation",
     "release",
+    "reopen_on_appeal",
     "sweep_deadlines",
     "view",
 ]
@@ -75,8 +82,20 @@ def _prioritise(uow: UnitOfWork, case: Case, policy: Policy) -> None:
         case.deadline_at = due
 
 
-def open_or_attach(uow: UnitOfWork, verdict: Verdict, policy: Policy) -> tuple[Case, bool]:
-    """Open a case for the verdict's item, or attach the verdict to its open case."""
+def open_or_attach(
+    uow: UnitOfWork,
+    verdict: Verdict,
+    policy: Policy,
+    *,
+    deadline_at: datetime | None = None,
+    reason: dict[str, Any] | None = None,
+) -> tuple[Case, bool]:
+    """Open a case for the verdict's item, or attach the verdict to its open case.
+
+    ``deadline_at`` replaces the verdict's deadline for a new case (a case reopened
+    on appeal is due from the appeal, not from the old verdict); ``reason`` is
+    added to the ``case.opened`` event.
+    """
     existing = uow.session.scalar(
         select(Case).where(Case.item_id == verdict.item_id, Case.status != CaseStatus.CLOSED.value)
     )
@@ -110,7 +129,7 @@ def open_or_attach(uow: UnitOfWork, verdict: Verdict, policy: Policy) -> tuple[C
         proposed_action=verdict.action,
         status=CaseStatus.OPEN.value,
         opened_at=uow.now(),
-        deadline_at=verdict.deadline_at,
+        deadline_at=deadline_at or verdict.deadline_at,
         priority=PRIORITY_DEFAULT,
     )
     _prioritise(uow, case, policy)
@@ -123,9 +142,30 @@ def open_or_attach(uow: UnitOfWork, verdict: Verdict, policy: Policy) -> tuple[C
         "severity": case.severity,
         "deadline_at": case.deadline_at,
         "priority": case.priority,
+        **(reason or {}),
     }
     uow.log.record("case.opened", f"case:{case.id}", payload, actor="system")
     return case, True
+
+
+def reopen_on_appeal(uow: UnitOfWork, *, item_id: int, appeal_id: int, policy: Policy) -> Case:
+    """A notifier's appeal against "not violating" succeeded: the item is reviewed afresh.
+
+    The new case rests on the item's latest verdict and is due within the appeal deadline.
+    """
+    verdict = uow.session.scalar(
+        select(Verdict).where(Verdict.item_id == item_id).order_by(Verdict.id.desc()).limit(1)
+    )
+    if verdict is None:
+        raise CaseError(f"item #{item_id} has no verdict to review again")
+    case, _ = open_or_attach(
+        uow,
+        verdict,
+        policy,
+        deadline_at=uow.now() + policy.appeals.deadline_delta,
+        reason={"appeal_id": appeal_id},
+    )
+    return case
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,12 @@ def acknowledge(uow: UnitOfWork, notice: Notice) -> None:
 
 
 def record_outcome(
-    uow: UnitOfWork, *, item_id: int, decision_id: int, action_taken: bool, policy: Policy
+    uow: UnitOfWork,
+    *,
+    item_id: int,
+    decision_id: int | None,
+    action_taken: bool,
+    policy: Policy,
 ) -> list[int]:
     """Tell every notifier of the item without an outcome what came of it (Art. 16(5)).
 

@@ -318,6 +318,8 @@ class Enforcement(_Strict):
     four_eyes_actions: list[ActionKind] = Field(default_factory=lambda: [ActionKind.CLOSE_ACCOUNT])
     # Steps by active strike weight, lowest first.
     escalation: list[Escalation] = Field(default_factory=_default_escalation)
+    # Whether actions taken without review (rules with review: none) give strikes too.
+    automated_strikes: bool = False
     of_concern: OfConcern = OfConcern()
 
     @field_validator("escalation")
