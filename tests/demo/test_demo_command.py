@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from tests.statements.sor_checker import SchemaChecker
+from vigil.actions.models import Action
+from vigil.audit.models import Event
 from vigil.audit.services import verify
-from vigil.cases.models import Case
+from vigil.cases.models import Case, CaseStatus, Decision
 from vigil.cli import app
 from vigil.db import make_engine
 from vigil.items.models import Item
@@ -44,4 +46,30 @@ def test_demo_runs_the_whole_spine(tmp_path: Path, shared_dir: Path) -> None:
         )
         assert leaked == 0
         assert verify(s).ok
+
+        # The review shift (issue 5): a non-empty queue, four-eyes, escalation, an appeal.
+        def events(type_: str) -> list[dict[str, object]]:
+            bodies = s.scalars(select(Event.body).where(Event.type == type_))
+            return [json.loads(b)["payload"] for b in bodies]
+
+        waiting = s.scalar(
+            select(func.count()).select_from(Case).where(Case.status == CaseStatus.OPEN.value)
+        )
+        assert (waiting or 0) > 0
+        confirmed = s.scalars(select(Decision).where(Decision.confirmed_by.is_not(None))).all()
+        assert confirmed
+        assert all(d.confirmed_by != d.reviewer for d in confirmed)
+        four_eyes_actions = s.scalars(
+            select(Action).where(Action.decision_id.in_([d.id for d in confirmed]))
+        ).all()
+        assert four_eyes_actions
+        assert events("account.escalated")
+        decided = events("appeal.decided")
+        assert {str(p["outcome"]) for p in decided} == {"reversed", "upheld"}
+        reversed_appeal = next(
+            int(str(p["appeal_id"])) for p in decided if p["outcome"] == "reversed"
+        )
+        assert any(p["appeal_id"] == reversed_appeal for p in events("action.reversed"))
+        assert any(p["appeal_id"] == reversed_appeal for p in events("strike.removed"))
+    assert "Appeals by outcome" in report
     engine.dispose()

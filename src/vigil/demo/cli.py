@@ -47,6 +47,7 @@ def demo(
     # Imported here so `vigil --help` and other commands do not load Pillow and the generator.
     from vigil.demo.generator import generate
     from vigil.demo.report import collect_summary, render_report, summary_table
+    from vigil.demo.review import work_the_queue
     from vigil.demo.runner import import_banks
 
     started = time.perf_counter()
@@ -88,6 +89,11 @@ def demo(
             total.add(summary.outcome)
             lines += summary.lines
 
+    with console.status(
+        "review shift: alice decides, bob confirms four-eyes, carol answers appeals"
+    ):
+        shift = work_the_queue(engine, scan.policy, files.truth)
+
     with Session(engine) as session:
         report = collect_summary(
             session,
@@ -98,6 +104,7 @@ def demo(
             elapsed_s=time.perf_counter() - started,
             db_url=db_url,
             policy_label=f"{scan.policy.policy} {scan.policy.version}",
+            review=shift,
         )
     console.print(summary_table(report))
     html = render_report(report, out / "report.html")

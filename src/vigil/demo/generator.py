@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,9 @@ class DemoFiles:
     notices: int
     planted: dict[str, int]
     planted_by_bank: dict[str, int]
+    # The planted category of each planted item (platform item id): the demo's simulated
+    # reviewers know the truth that a real reviewer would see in the content.
+    truth: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -494,4 +497,5 @@ def generate(out_dir: Path, *, items: int = 50_000, seed: int = 7) -> DemoFiles:
         notices=len(notices),
         planted=planted,
         planted_by_bank=by_bank,
+        truth={item_id: category for item_id, _, category in ledger if category},
     )

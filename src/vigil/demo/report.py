@@ -22,6 +22,7 @@ from vigil.audit.services import verify
 from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case
 from vigil.db.engine import display_url as hide_password
+from vigil.demo.review import ReviewShift
 from vigil.items.models import Item, ScanState
 from vigil.policy.models import Verdict
 from vigil.signals.models import Signal
@@ -55,6 +56,8 @@ class DemoSummary:
     policy: str
     # Entries the match-rate safeguard took off automatic action, by bank.
     quarantined_by_bank: dict[str, int] = field(default_factory=dict)
+    # The simulated review shift (decisions, four-eyes, strikes, appeals, queue left).
+    review: ReviewShift | None = None
 
     @property
     def signals(self) -> int:
@@ -93,6 +96,7 @@ def collect_summary(
     elapsed_s: float,
     db_url: str,
     policy_label: str,
+    review: ReviewShift | None = None,
 ) -> DemoSummary:
     """Combine the ingest counts the caller has with what the database now holds."""
     n = func.count()
@@ -123,6 +127,7 @@ def collect_summary(
         elapsed_s=elapsed_s,
         db_url=hide_password(db_url),
         policy=policy_label,
+        review=review,
         quarantined_by_bank=_grouped(
             session,
             Bank.name,
@@ -212,6 +217,21 @@ def render_report(summary: DemoSummary, path: Path) -> Path:
         ("Cases by category", summary.cases_by_category),
         ("Entries quarantined by the match-rate safeguard", summary.quarantined_by_bank),
     ]
+    shift = summary.review
+    if shift is not None:
+        tiles[8:8] = [
+            ("Cases decided", f"{sum(shift.decided.values()):,}"),
+            ("Four-eyes confirmations", f"{shift.confirmed:,}"),
+            ("Strikes", f"{shift.strikes:,}"),
+            ("Appeals decided", f"{sum(shift.appeals.values()):,}"),
+            ("Still in the review queue", f"{sum(shift.queue_left.values()):,}"),
+        ]
+        charts.append(bar_chart("Review queue left, by category", shift.queue_left))
+        tables += [
+            ("Decisions by outcome", dict(shift.decided)),
+            ("Account escalation steps reached", shift.escalations),
+            ("Appeals by outcome", shift.appeals),
+        ]
     html = (
         _environment()
         .get_template("report.html")
@@ -243,6 +263,14 @@ def summary_table(summary: DemoSummary) -> Table:
     rows("Cases opened", summary.cases_opened, summary.cases_by_category)
     rows("Actions", summary.actions, summary.actions_by_kind)
     table.add_row("Statements of reasons", f"{summary.statements:,}")
+    shift = summary.review
+    if shift is not None:
+        rows("Cases decided", sum(shift.decided.values()), shift.decided)
+        table.add_row("Four-eyes confirmations", f"{shift.confirmed:,}")
+        table.add_row("Strikes", f"{shift.strikes:,}")
+        rows("Account escalation steps", sum(shift.escalations.values()), shift.escalations)
+        rows("Appeals decided", sum(shift.appeals.values()), shift.appeals)
+        rows("Still in the review queue", sum(shift.queue_left.values()), shift.queue_left)
     table.add_row("Content dropped", f"{summary.content_dropped:,}")
     quarantined = summary.quarantined_by_bank
     rows("Entries quarantined (match rate)", sum(quarantined.values()), quarantined)
