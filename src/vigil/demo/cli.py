@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 import time
 from functools import partial
 from pathlib import Path
@@ -104,8 +105,8 @@ def demo(
             elapsed_s=time.perf_counter() - started,
             db_url=db_url,
             policy_label=f"{scan.policy.policy} {scan.policy.version}",
-            review=shift,
         )
+    report = replace(report, review=shift)
     console.print(summary_table(report))
     html = render_report(report, out / "report.html")
     console.print(f"report: {html}")

@@ -96,7 +96,6 @@ def collect_summary(
     elapsed_s: float,
     db_url: str,
     policy_label: str,
-    review: ReviewShift | None = None,
 ) -> DemoSummary:
     """Combine the ingest counts the caller has with what the database now holds."""
     n = func.count()
@@ -127,7 +126,6 @@ def collect_summary(
         elapsed_s=elapsed_s,
         db_url=hide_password(db_url),
         policy=policy_label,
-        review=review,
         quarantined_by_bank=_grouped(
             session,
             Bank.name,
