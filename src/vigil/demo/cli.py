@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
 import time
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
