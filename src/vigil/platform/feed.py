@@ -23,8 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from vigil.appeals.models import Appeal
 from vigil.audit.canonical import canonical_json
 from vigil.audit.models import Event
+from vigil.cases.models import Decision
 from vigil.items.models import Account, Item, Notice
 from vigil.statements.models import StatementOfReasons
 from vigil.statements.services import render_for_user
@@ -162,6 +164,9 @@ class _Lookups:
     accounts: dict[int, str]
     notices: dict[int, str]
     statements: dict[int, StatementOfReasons]
+    # What reviewers wrote for the affected user, by decision; the answers to appeals, by appeal.
+    messages: dict[int, str]
+    appeals: dict[int, Appeal]
 
     def item(self, item_id: Any) -> str | None:
         return self.items.get(item_id) if isinstance(item_id, int) else None
@@ -207,7 +212,18 @@ def _lookups(session: Session, parsed: Sequence[tuple[Event, dict[str, Any]]]) -
                 select(StatementOfReasons).where(StatementOfReasons.action_id.in_(action_ids))
             )
         }
-    return _Lookups(items, accounts, notices, statements)
+    decision_ids = _ints(p.get("decision_id") for e, p in parsed if e.type == ACTION_APPLIED)
+    messages = {
+        int(k): str(v)
+        for k, v in session.execute(
+            select(Decision.id, Decision.user_message).where(
+                Decision.id.in_(decision_ids), Decision.user_message.is_not(None)
+            )
+        )
+    }
+    appeal_ids = _ints(p.get("appeal_id") for e, p in parsed if e.type == APPEAL_DECIDED)
+    appeals = {a.id: a for a in session.scalars(select(Appeal).where(Appeal.id.in_(appeal_ids)))}
+    return _Lookups(items, accounts, notices, statements, messages, appeals)
 
 
 def _action_applied(event: Event, p: dict[str, Any], look: _Lookups) -> dict[str, Any]:
@@ -222,6 +238,7 @@ def _action_applied(event: Event, p: dict[str, Any], look: _Lookups) -> dict[str
         "automated": p.get("automated"),
         "ends_at": p.get("ends_at"),
         "decision_id": p.get("decision_id"),
+        "message": look.messages.get(p["decision_id"]) if p.get("decision_id") else None,
         "statement": (
             {"puid": statement.puid, "text": render_for_user(statement)}
             if statement is not None
@@ -278,10 +295,15 @@ def _notifier_limited(event: Event, p: dict[str, Any], look: _Lookups) -> dict[s
 
 
 def _appeal_decided(event: Event, p: dict[str, Any], look: _Lookups) -> dict[str, Any]:
+    appeal = look.appeals.get(p["appeal_id"]) if isinstance(p.get("appeal_id"), int) else None
     return {
         "appeal_id": p.get("appeal_id"),
         "outcome": p.get("outcome"),
         "decision_id": p.get("decision_id"),
+        # The reasoned answer for the appellant, which names the out-of-court option.
+        "appellant_kind": appeal.appellant_kind if appeal is not None else None,
+        "appellant": appeal.appellant if appeal is not None else None,
+        "answer": appeal.answer if appeal is not None else None,
     }
 
 
