@@ -1,7 +1,9 @@
 """An applied enforcement action, by automation or by a person's decision.
 
 An action reversed on appeal keeps its row: ``reversed_at`` and the appeal
-that reversed it are set, so the history of what was done stays whole.
+that reversed it are set, so the history of what was done stays whole. A
+suspension or restriction that runs out is lifted by ``lapse_expired`` and keeps
+its row too, with ``lapsed_at``.
 """
 
 from __future__ import annotations
@@ -29,3 +31,5 @@ class Action(Base):
     ends_at: Mapped[datetime | None]
     reversed_at: Mapped[datetime | None]
     reversed_by_appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id"))
+    # When a time-limited action (suspension, account restriction) ran out and was lifted.
+    lapsed_at: Mapped[datetime | None]

@@ -218,3 +218,44 @@ def reverse_action(uow: UnitOfWork, action: Action, *, appeal_id: int | None, ac
         actor=actor,
     )
     return True
+
+
+def lapse_expired(uow: UnitOfWork, *, limit: int = 500) -> list[Action]:
+    """Lift suspensions and account restrictions whose time is up (a small sweep job).
+
+    Each is marked ``lapsed_at`` and logged (``action.lapsed``), and the account
+    goes back to the strongest status still in force, so the platform can lift it too.
+    """
+    now = uow.now()
+    due = list(
+        uow.session.scalars(
+            select(Action)
+            .where(
+                Action.ends_at.is_not(None),
+                Action.ends_at <= now,
+                Action.reversed_at.is_(None),
+                Action.lapsed_at.is_(None),
+            )
+            .order_by(Action.ends_at, Action.id)
+            .limit(limit)
+        )
+    )
+    for action in due:
+        action.lapsed_at = now
+        account = uow.session.get(Account, action.account_id)
+        assert account is not None
+        uow.session.flush()
+        account.status = account_status_now(uow, account).value
+        uow.session.flush()
+        uow.log.record(
+            "action.lapsed",
+            f"action:{action.id}",
+            {
+                "action_id": action.id,
+                "kind": action.kind,
+                "account_id": action.account_id,
+                "ends_at": action.ends_at,
+                "account_status": account.status,
+            },
+        )
+    return due

@@ -33,6 +33,7 @@ from vigil.statements.services import render_for_user
 
 ACTION_APPLIED = "action.applied"
 ACTION_REVERSED = "action.reversed"
+ACTION_LAPSED = "action.lapsed"
 ACCOUNT_ESCALATED = "account.escalated"
 NOTICE_ACKNOWLEDGED = "notice.acknowledged"
 NOTICE_OUTCOME = "notice.outcome"
@@ -43,6 +44,7 @@ APPEAL_DECIDED = "appeal.decided"
 FEED_TYPES: tuple[str, ...] = (
     ACTION_APPLIED,
     ACTION_REVERSED,
+    ACTION_LAPSED,
     ACCOUNT_ESCALATED,
     NOTICE_ACKNOWLEDGED,
     NOTICE_OUTCOME,
@@ -257,6 +259,16 @@ def _action_reversed(event: Event, p: dict[str, Any], look: _Lookups) -> dict[st
     }
 
 
+def _action_lapsed(event: Event, p: dict[str, Any], look: _Lookups) -> dict[str, Any]:
+    return {
+        "action_id": p.get("action_id"),
+        "kind": p.get("kind"),
+        "platform_account_id": look.account(p.get("account_id")),
+        "ends_at": p.get("ends_at"),
+        "account_status": p.get("account_status"),
+    }
+
+
 def _account_escalated(event: Event, p: dict[str, Any], look: _Lookups) -> dict[str, Any]:
     return {
         "platform_account_id": look.account(p.get("account_id")),
@@ -311,6 +323,7 @@ _Mapper = Callable[[Event, dict[str, Any], _Lookups], dict[str, Any]]
 _MAPPERS: dict[str, _Mapper] = {
     ACTION_APPLIED: _action_applied,
     ACTION_REVERSED: _action_reversed,
+    ACTION_LAPSED: _action_lapsed,
     ACCOUNT_ESCALATED: _account_escalated,
     NOTICE_ACKNOWLEDGED: _notice_acknowledged,
     NOTICE_OUTCOME: _notice_outcome,

@@ -6,6 +6,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
+from vigil.actions.services import lapse_expired
 from vigil.cli_support import PolicyFileOption, console, err_console, state
 from vigil.policy.services import load_active
 from vigil.strikes.models import Strike
@@ -19,6 +20,17 @@ def _state(strike: Strike, active: set[int]) -> str:
     if strike.removed_at is not None:
         return f"[cyan]removed on appeal #{strike.removed_by_appeal_id}[/]"
     return "[red]active[/]" if strike.id in active else "[dim]expired[/]"
+
+
+@app.command("sweep")
+def sweep_cmd(ctx: typer.Context) -> None:
+    """Lift suspensions and account restrictions whose time is up (run it on a schedule)."""
+    with unit_of_work(state(ctx).engine()) as uow:
+        lifted = lapse_expired(uow)
+        rows = [(a.id, a.kind, a.account_id) for a in lifted]
+    for action_id, kind, account_id in rows:
+        console.print(f"lifted {kind} #{action_id} on account #{account_id}")
+    console.print(f"{len(rows)} action(s) lapsed")
 
 
 @app.command("show")
