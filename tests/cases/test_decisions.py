@@ -90,10 +90,13 @@ def test_a_different_reviewer_confirms_and_the_actions_apply(
     assert (d.status, d.reviewer, d.confirmed_by) == ("final", "alice", "bob")
     assert d.confirmed_at is not None
     assert get(engine, case_id).status == "closed"
-    assert _actions(engine) == [("remove_content", decision_id)]
+    # threat_to_life weighs 5: the strike crosses warn, restrict and suspend at once,
+    # and only the strongest step is taken, after the decision's own action.
+    assert d.escalation == ["warn_account", "restrict_account", "suspend_account"]
+    assert _actions(engine) == [("remove_content", decision_id), ("suspend_account", decision_id)]
     with Session(engine) as s:
-        applied = s.scalars(select(Event).where(Event.type == "action.applied")).one()
-        assert applied.actor == "bob"
+        applied = list(s.scalars(select(Event).where(Event.type == "action.applied")))
+        assert [e.actor for e in applied] == ["bob", "bob"]
     assert types(engine, case_id)[-1] == "case.confirmed"
     with unit_of_work(engine) as uow, pytest.raises(CaseError, match="no decision awaiting"):
         confirm(uow, case_id, "carol", ctx.policy)
@@ -160,7 +163,12 @@ def test_a_four_eyes_action_needs_confirmation_in_any_category(
     assert _actions(engine) == []
     with unit_of_work(engine) as uow:
         confirm(uow, case_id, "bob", ctx.policy)
-    assert [k for k, _ in _actions(engine)] == ["restrict_visibility", "close_account"]
+    # The harassment strike (weight 2) also crosses the first step: a warning.
+    assert [k for k, _ in _actions(engine)] == [
+        "restrict_visibility",
+        "close_account",
+        "warn_account",
+    ]
     with Session(engine) as s:
         item_row = s.get(Item, get(engine, case_id).item_id)
         assert item_row is not None
@@ -170,9 +178,10 @@ def test_a_four_eyes_action_needs_confirmation_in_any_category(
         assert account.status == "closed"
 
 
-def test_escalation_is_stored_counted_for_four_eyes_and_applied_after_the_actions(
+def test_escalation_is_stored_counted_for_four_eyes_and_the_strike_decides_what_applies(
     engine: Engine, tmp_path: Path
 ) -> None:
+    """A given escalation is what the reviewers approve; the strike decides which step is taken."""
     ctx = seed(engine, tmp_path, harassment=2)
     closing, suspending = case_ids(engine, "harassment")
     with unit_of_work(engine) as uow:
@@ -200,10 +209,15 @@ def test_escalation_is_stored_counted_for_four_eyes_and_applied_after_the_action
             escalation=[A.SUSPEND_ACCOUNT],
         )
         assert d2.status == "final"
-        second = d2.id
-    assert _actions(engine) == [("restrict_visibility", second), ("suspend_account", second)]
+        first, second = d.id, d2.id
+    # A first harassment strike (weight 2) reaches the warning only: the approved
+    # suspension is not a step this strike crosses, so it is not taken.
+    assert _actions(engine) == [("restrict_visibility", second), ("warn_account", second)]
     decided = next(e for e in events(engine, suspending) if e.type == "case.decided")
     assert '"escalation":["suspend_account"]' in decided.body
+    with unit_of_work(engine) as uow:
+        confirm(uow, closing, "bob", ctx.policy)
+    assert _actions(engine)[2:] == [("restrict_visibility", first), ("warn_account", first)]
 
 
 def test_several_actions_and_notes_kept_apart_from_the_user_message(
@@ -228,7 +242,8 @@ def test_several_actions_and_notes_kept_apart_from_the_user_message(
     assert stored.actions == ["remove_content", "restrict_visibility"]
     assert stored.note == "INTERNAL-ONLY second report from the same sender"
     assert stored.user_message == "USER-FACING your post broke our harassment rules"
-    assert _actions(engine) == [
+    # The content actions, once each (the strike's warning comes on top, on the account).
+    assert [(k, d) for k, d in _actions(engine) if not A(k).targets_account] == [
         ("remove_content", decision_id),
         ("restrict_visibility", decision_id),
     ]

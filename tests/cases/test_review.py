@@ -75,7 +75,13 @@ def test_decision_applies_action_and_closes_case(engine: Engine, tmp_path: Path)
         item_row = s.get(Item, case.item_id)
         assert item_row is not None
         assert item_row.status == "restricted"
-        action = s.scalars(select(Action).where(Action.item_id == case.item_id)).one()
+        # The decision's own action on the item (its strike's warning goes to the account).
+        action = s.scalars(
+            select(Action).where(
+                Action.item_id == case.item_id, Action.kind == case.proposed_action
+            )
+        ).one()
+        assert action.kind == "restrict_visibility"
         assert not action.automated
         assert action.decision_id is not None
         assert s.scalars(

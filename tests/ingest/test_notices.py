@@ -54,6 +54,19 @@ def _ingest(engine: Engine, path: Path, records: list[dict[str, Any]], ctx: Scan
     return ingest_file(engine, write_jsonl(path, records), ctx)
 
 
+def _sources(engine: Engine) -> list[str]:
+    """The source of each statement, for the removal and then the strike's suspension."""
+    with Session(engine) as s:
+        rows = s.execute(
+            select(Action.kind, StatementOfReasons.body)
+            .join(Action, Action.id == StatementOfReasons.action_id)
+            .order_by(Action.id)
+        )
+        pairs = [(kind, body["source_type"]) for kind, body in rows]
+    assert [kind for kind, _ in pairs] == ["remove_content", "suspend_account"]
+    return [source for _, source in pairs]
+
+
 def _count(engine: Engine, model: type[Any]) -> int:
     with Session(engine) as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
@@ -175,17 +188,24 @@ def test_trusted_flagger_notice_sets_statement_source(engine: Engine, tmp_path: 
     with unit_of_work(engine) as uow:
         _decide_threat(uow, case_id, ctx)
     with Session(engine) as s:
-        action = s.scalars(select(Action)).one()
-        assert action.kind == "remove_content"
-        assert not action.automated
-        statement = s.scalars(
-            select(StatementOfReasons).where(StatementOfReasons.action_id == action.id)
-        ).one()
-        body = statement.body
-        assert body["source_type"] == "SOURCE_TRUSTED_FLAGGER"
-        assert body["automated_detection"] == "No"
-        assert "trusted flagger" in body["decision_facts"]
-        assert "org-x" not in json.dumps(body)  # the notifier's identity is never disclosed
+        # The content removal, then the suspension the threat strike (weight 5) brings.
+        actions = list(s.scalars(select(Action).order_by(Action.id)))
+        assert [a.kind for a in actions] == ["remove_content", "suspend_account"]
+        assert not any(a.automated for a in actions)
+        statements = list(
+            s.scalars(
+                select(StatementOfReasons).where(
+                    StatementOfReasons.action_id.in_([a.id for a in actions])
+                )
+            )
+        )
+        assert len(statements) == 2
+        for statement in statements:
+            body = statement.body
+            assert body["source_type"] == "SOURCE_TRUSTED_FLAGGER"
+            assert body["automated_detection"] == "No"
+            assert "trusted flagger" in body["decision_facts"]
+            assert "org-x" not in json.dumps(body)  # the notifier's identity is never disclosed
 
 
 def test_user_notice_gives_article_16_source(engine: Engine, tmp_path: Path) -> None:
@@ -200,9 +220,7 @@ def test_user_notice_gives_article_16_source(engine: Engine, tmp_path: Path) -> 
     with unit_of_work(engine) as uow:
         case_id = uow.session.scalars(select(Case.id)).one()
         _decide_threat(uow, case_id, ctx)
-    with Session(engine) as s:
-        body = s.scalars(select(StatementOfReasons.body)).one()
-    assert body["source_type"] == "SOURCE_ARTICLE_16"
+    assert _sources(engine) == ["SOURCE_ARTICLE_16", "SOURCE_ARTICLE_16"]
 
 
 def test_trusted_flagger_notice_wins_over_an_earlier_user_notice(
@@ -220,6 +238,4 @@ def test_trusted_flagger_notice_wins_over_an_earlier_user_notice(
     with unit_of_work(engine) as uow:
         case_id = uow.session.scalars(select(Case.id)).one()
         _decide_threat(uow, case_id, ctx)
-    with Session(engine) as s:
-        body = s.scalars(select(StatementOfReasons.body)).one()
-    assert body["source_type"] == "SOURCE_TRUSTED_FLAGGER", body["decision_facts"]
+    assert _sources(engine) == ["SOURCE_TRUSTED_FLAGGER", "SOURCE_TRUSTED_FLAGGER"]

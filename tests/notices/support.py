@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 
 from tests.support.spine import context, item, write_jsonl
 from vigil.audit.models import Event
-from vigil.cases.models import Case, CaseStatus, Outcome
-from vigil.cases.services import decide
+from vigil.cases.models import Case, CaseStatus, DecisionStatus, Outcome
+from vigil.cases.services import confirm, decide
 from vigil.ingest.services import IngestSummary, ingest_file
-from vigil.items.models import Item
-from vigil.notices.services import record_outcome
+from vigil.items.models import Item, Notice
 from vigil.pipeline import ScanContext
 from vigil.policy.defaults import default_policy_text
 from vigil.unit_of_work import unit_of_work
@@ -91,27 +90,40 @@ class Scenario:
             return s.scalars(select(Item.id).where(Item.platform_item_id == pid)).one()
 
     def decide(self, pid: str, *, action_taken: bool) -> list[int]:
-        """Close the item's case and tell its notifiers, as a case decision will.
+        """Decide the item's case, which tells its notifiers; returns the notices it answered.
 
-        The case is closed as not violating either way so that no action (and no
-        four-eyes wait) is involved: ``record_outcome`` takes ``action_taken`` as given.
+        Violating (confirmed by a second reviewer, as the category needs) when
+        ``action_taken``, else not violating: the decision itself records the
+        notices' outcome, as it does in production.
         """
         item_id = self.item_id(pid)
         with unit_of_work(self.engine, self.clock) as uow:
-            case_id = uow.session.scalars(
-                select(Case.id).where(
-                    Case.item_id == item_id, Case.status != CaseStatus.CLOSED.value
-                )
+            case = uow.session.scalars(
+                select(Case).where(Case.item_id == item_id, Case.status != CaseStatus.CLOSED.value)
             ).one()
-            d = decide(
-                uow, case_id, reviewer="rev", outcome=Outcome.NOT_VIOLATING, policy=self.ctx.policy
-            )
-            return record_outcome(
-                uow,
-                item_id=item_id,
-                decision_id=d.id,
-                action_taken=action_taken,
-                policy=self.ctx.policy,
+            if action_taken:
+                d = decide(
+                    uow,
+                    case.id,
+                    reviewer="rev",
+                    outcome=Outcome.VIOLATING,
+                    clause=case.category,
+                    policy=self.ctx.policy,
+                )
+                if d.status == DecisionStatus.AWAITING_CONFIRMATION.value:
+                    confirm(uow, case.id, "rev-2", self.ctx.policy)
+            else:
+                d = decide(
+                    uow,
+                    case.id,
+                    reviewer="rev",
+                    outcome=Outcome.NOT_VIOLATING,
+                    policy=self.ctx.policy,
+                )
+            return list(
+                uow.session.scalars(
+                    select(Notice.id).where(Notice.decision_id == d.id).order_by(Notice.id)
+                )
             )
 
     def reported_and_decided(self, reporter: str | None, pid: str, *, action_taken: bool) -> None:

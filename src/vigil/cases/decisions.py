@@ -163,7 +163,9 @@ def decide(
     reviewer when four-eyes applies.
 
     ``note`` is internal; ``user_message`` is what the affected user is told.
-    ``escalation`` (account actions from strike escalation) is applied after ``actions``.
+    ``escalation`` is the strike escalation the reviewers approve (previewed from the
+    account's strikes when not given); which step is taken is the strike's to decide,
+    at :func:`enforce`, and a four-eyes step they did not approve is held for review.
     Deciding a case nobody holds claims it first; a case someone else holds is refused.
     """
     reviewer = person(reviewer)
