@@ -528,3 +528,29 @@ def test_a_notifiers_successful_appeal_reopens_the_item(engine: Engine) -> None:
     # Nothing is taken against the author until the new review decides.
     assert _actions(engine) == []
     assert _strikes(engine) == []
+
+
+def test_a_late_notice_on_an_escalation_case_is_answered_by_the_content(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The escalation case is about the account: declining the closure does not tell a
+    notifier "no action" about content an earlier verdict already removed."""
+    policy = _automated_strikes_policy(tmp_path)
+    add_bank(engine, tmp_path, "terror", "sha256", "terrorism", [TERROR_SHA])
+    clock = Clock()
+    _terror_post(engine, tmp_path, clock, policy, "t-1")
+    clock.advance(hours=1)
+    second = _terror_post(engine, tmp_path, clock, policy, "t-2")
+    ((case, _),) = _escalation_cases(engine)
+    with unit_of_work(engine, clock=clock) as uow:
+        row = uow.session.get(Item, second)
+        assert row is not None
+        assert row.status == "removed"
+        notice(uow, row, "late-notifier", "terrorism")
+    with unit_of_work(engine, clock=clock) as uow:
+        d = decide(uow, case.id, reviewer="carol", outcome=Outcome.NOT_VIOLATING, policy=POLICY)
+        decision_id = d.id
+    with Session(engine) as s:
+        (late,) = s.scalars(select(Notice).where(Notice.reporter == "late-notifier"))
+        assert (late.outcome, late.decision_id) == ("action_taken", decision_id)
+    assert _account(engine, second).status == "suspended"

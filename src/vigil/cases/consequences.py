@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from vigil.actions.models import Action
 from vigil.actions.services import apply_action
-from vigil.items.models import Item
+from vigil.items.models import Item, ItemStatus
 from vigil.notices import services as notices
 from vigil.policy.models import Verdict
 from vigil.policy.schema import ActionKind, Policy, Severity
@@ -51,6 +51,21 @@ def no_action(uow: UnitOfWork, *, item_id: int, decision_id: int, policy: Policy
     return len(
         notices.record_outcome(
             uow, item_id=item_id, decision_id=decision_id, action_taken=False, policy=policy
+        )
+    )
+
+
+def answer_by_content(uow: UnitOfWork, item_id: int, decision_id: int, policy: Policy) -> int:
+    """Answer pending notices by whether the content itself was acted on (restricted or removed)."""
+    item = uow.session.get(Item, item_id)
+    assert item is not None
+    return len(
+        notices.record_outcome(
+            uow,
+            item_id=item_id,
+            decision_id=decision_id,
+            action_taken=item.status != ItemStatus.VISIBLE.value,
+            policy=policy,
         )
     )
 

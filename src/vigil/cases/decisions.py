@@ -66,7 +66,14 @@ def enforce(uow: UnitOfWork, case: Case, decision: Decision, policy: Policy) -> 
     """
     assert decision.status == DecisionStatus.FINAL.value
     if decision.outcome == Outcome.NOT_VIOLATING.value:
-        consequences.no_action(uow, item_id=case.item_id, decision_id=decision.id, policy=policy)
+        if consequences.is_escalation(uow.session.get(Verdict, case.verdict_id)):
+            # The case was about the account; notices that arrived meanwhile are about
+            # the content, which an earlier decision may already have acted on.
+            consequences.answer_by_content(uow, case.item_id, decision.id, policy)
+        else:
+            consequences.no_action(
+                uow, item_id=case.item_id, decision_id=decision.id, policy=policy
+            )
     if decision.outcome != Outcome.VIOLATING.value:
         return []
     item = uow.session.get(Item, case.item_id)

@@ -15,7 +15,12 @@ from typing import Any
 from sqlalchemy import select
 
 from vigil.cases.claims import assign, claim, claim_next, release
-from vigil.cases.consequences import FollowThrough, follow_through, is_escalation
+from vigil.cases.consequences import (
+    ESCALATION_RULE,
+    FollowThrough,
+    follow_through,
+    is_escalation,
+)
 from vigil.cases.core import CaseError, get_case, held_by, transition
 from vigil.cases.decisions import (
     confirm,
@@ -154,7 +159,10 @@ def reopen_on_appeal(uow: UnitOfWork, *, item_id: int, appeal_id: int, policy: P
     The new case rests on the item's latest verdict and is due within the appeal deadline.
     """
     verdict = uow.session.scalar(
-        select(Verdict).where(Verdict.item_id == item_id).order_by(Verdict.id.desc()).limit(1)
+        select(Verdict)
+        .where(Verdict.item_id == item_id, Verdict.rule_id != ESCALATION_RULE)
+        .order_by(Verdict.id.desc())
+        .limit(1)
     )
     if verdict is None:
         raise CaseError(f"item #{item_id} has no verdict to review again")
