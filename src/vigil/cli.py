@@ -18,6 +18,7 @@ from vigil.notices import cli as notices_cli
 from vigil.platform import cli as platform_cli
 from vigil.policy import cli as policy_cli
 from vigil.retention import cli as retention_cli
+from vigil.staff import cli as staff_cli
 from vigil.statements import cli as statements_cli
 from vigil.strikes import cli as strikes_cli
 
@@ -60,6 +61,7 @@ app.add_typer(appeals_cli.app, name="appeal")
 app.add_typer(strikes_cli.app, name="account")
 app.add_typer(notices_cli.app, name="notices")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(staff_cli.app, name="staff")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(classifiers_cli.app, name="model")

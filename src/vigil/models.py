@@ -17,6 +17,7 @@ from vigil.policy.models import PolicyVersion, Verdict
 from vigil.rescans.models import Rescan
 from vigil.safeguards.models import EntryMatchCount, Quarantine, ScanCount
 from vigil.signals.models import Signal
+from vigil.staff.models import StaffMember
 from vigil.statements.models import IssuedPuid, StatementOfReasons
 from vigil.strikes.models import Strike
 
@@ -42,6 +43,7 @@ __all__ = [
     "Rescan",
     "ScanCount",
     "Signal",
+    "StaffMember",
     "StatementOfReasons",
     "Strike",
     "Verdict",
