@@ -5,6 +5,7 @@ from vigil.appeals.models import Appeal
 from vigil.audit.models import ChainHead, Event
 from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case, Decision
+from vigil.holds.models import LegalHold
 from vigil.items.models import Account, Item, Media, Notice
 from vigil.notices.models import Notifier
 from vigil.platform.models import (
@@ -34,6 +35,7 @@ __all__ = [
     "Event",
     "IssuedPuid",
     "Item",
+    "LegalHold",
     "Media",
     "Notice",
     "Notifier",

@@ -54,6 +54,9 @@ class Account(Base):
     registered_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default=AccountStatus.ACTIVE.value)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # GDPR erasure: asked for, and completed (held data waits for its hold to lapse).
+    erasure_requested_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]
 
 
 class Item(Base):

@@ -1,0 +1,23 @@
+"""referrals to authorities, packages, chain of custody, submissions
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-01
+
+Placeholder reserved for issue 6; filled in by the change that adds these tables.
+"""
+
+from __future__ import annotations
+
+revision = "0015"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
