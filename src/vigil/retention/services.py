@@ -1,4 +1,9 @@
-"""The retention sweep for unmatched content kept under ``retention.unmatched_content: keep``."""
+"""Retention and erasure: unmatched content past its period, and accounts erased on request.
+
+Neither deletes what a legal hold protects (``vigil.holds``): held data stays
+until the hold lapses or is released, and a later sweep finishes the job. Each
+deletion is an event that says what and why, never the deleted data.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 
-from vigil.items.models import Item, ScanState
+from vigil.holds import services as holds
+from vigil.items.models import Account, Item, ScanState
 from vigil.items.services import drop_content
 from vigil.policy.schema import Policy
 from vigil.signals.models import Signal
@@ -37,10 +43,83 @@ def expired_unmatched(
     return list(uow.session.scalars(stmt))
 
 
-def sweep(uow: UnitOfWork, policy: Policy) -> int:
-    """Drop expired unmatched content; the deletion itself is an event. Returns items dropped."""
-    ids = expired_unmatched(uow, policy, uow.now())
+def sweep(uow: UnitOfWork, policy: Policy, limit: int = 10_000) -> int:
+    """Drop expired unmatched content that no hold protects; returns the items dropped.
+
+    Held items are left for a later sweep, after their hold lapses.
+    """
+    candidates = expired_unmatched(uow, policy, uow.now(), limit)
+    held = holds.held_item_ids(uow, candidates)
+    ids = [i for i in candidates if i not in held]
     if ids:
         days = policy.retention.unmatched_content_days
         drop_content(uow, ids, reason=f"retention: unmatched content kept {days} day(s)")
     return len(ids)
+
+
+class ErasureError(ValueError):
+    pass
+
+
+def request_erasure(uow: UnitOfWork, platform_account_id: str, *, by: str) -> Account:
+    """Record a user's erasure request (GDPR Art. 17) and erase what no hold protects now."""
+    account = uow.session.scalar(
+        select(Account).where(Account.platform_account_id == platform_account_id)
+    )
+    if account is None:
+        raise ErasureError(f"account: no account {platform_account_id!r}")
+    if account.erasure_requested_at is None:
+        account.erasure_requested_at = uow.now()
+        uow.session.flush()
+        uow.log.record("account.erasure_requested", f"account:{account.id}", {}, actor=by)
+    complete_erasure(uow, account)
+    return account
+
+
+def complete_erasure(uow: UnitOfWork, account: Account) -> bool:
+    """Erase the account's content and personal data except what a hold keeps; True when done."""
+    if account.erased_at is not None:
+        return True
+    kept = list(
+        uow.session.scalars(
+            select(Item.id).where(Item.account_id == account.id, Item.content_retained.is_(True))
+        )
+    )
+    held = holds.held_item_ids(uow, kept)
+    erase = [i for i in kept if i not in held]
+    if erase:
+        drop_content(uow, erase, reason="erasure requested by the user")
+    if held or holds.account_held(uow, account.id):
+        uow.log.record(
+            "account.erasure_withheld",
+            f"account:{account.id}",
+            {"items_erased": len(erase), "items_held": len(held)},
+        )
+        return False
+    account.handle = None
+    account.registered_at = None
+    account.erased_at = uow.now()
+    uow.session.flush()
+    uow.log.record("account.erased", f"account:{account.id}", {"items_erased": len(erase)})
+    return True
+
+
+def sweep_erasures(uow: UnitOfWork, limit: int = 500) -> int:
+    """Finish erasures that holds delayed, after the holds lapse; returns accounts completed."""
+    holds.sweep_lapsed(uow)
+    pending = uow.session.scalars(
+        select(Account)
+        .where(Account.erasure_requested_at.is_not(None), Account.erased_at.is_(None))
+        .order_by(Account.id)
+        .limit(limit)
+    )
+    return sum(1 for account in list(pending) if _finish_quietly(uow, account))
+
+
+def _finish_quietly(uow: UnitOfWork, account: Account) -> bool:
+    """Like complete_erasure, without logging "withheld" again while the hold still stands."""
+    if holds.held_item_ids(
+        uow, uow.session.scalars(select(Item.id).where(Item.account_id == account.id))
+    ) or holds.account_held(uow, account.id):
+        return False
+    return complete_erasure(uow, account)
