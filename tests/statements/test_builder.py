@@ -13,6 +13,7 @@ from vigil.actions.models import Action
 from vigil.items.models import Account, Item, Media
 from vigil.policy.schema import ActionKind, StatementConfig
 from vigil.statements.builder import (
+    ESCALATION_RULE_ID,
     StatementFacts,
     build_statement,
     content_types_for,
@@ -130,6 +131,19 @@ def test_decision_facts_say_whether_a_person_reviewed() -> None:
     assert "Policy rule" not in automated
     assert "A person reviewed" in reviewed
     assert "Policy rule: r1." in reviewed
+
+
+def test_an_escalation_step_says_it_follows_repeated_violations() -> None:
+    text = decision_facts(
+        action=ActionKind.SUSPEND_ACCOUNT,
+        category_title="Hate speech",
+        signals=[],
+        reviewed_by_person=True,
+        rule_id=ESCALATION_RULE_ID,
+    )
+    assert "The account was suspended" in text
+    assert "repeated violations" in text
+    assert "Policy rule" not in text
 
 
 def test_puids_are_unique_and_well_formed() -> None:

@@ -21,11 +21,12 @@ from vigil.items.models import Item, ItemStatus
 from vigil.notices import services as notices
 from vigil.policy.models import Verdict
 from vigil.policy.schema import ActionKind, Policy, Severity
+from vigil.statements.builder import ESCALATION_RULE_ID
 from vigil.strikes import services as strikes
 from vigil.unit_of_work import UnitOfWork
 
 # Rule id of the verdict an escalation step that waits for review is recorded under.
-ESCALATION_RULE = "strike-escalation"
+ESCALATION_RULE = ESCALATION_RULE_ID
 ESCALATION_DEADLINE = timedelta(hours=24)
 
 

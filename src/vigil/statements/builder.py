@@ -124,6 +124,10 @@ def content_type_other_for(kind: str) -> str:
     return "Media file of another type"
 
 
+# The rule id under which strike escalation acts (vigil.cases.consequences.ESCALATION_RULE).
+ESCALATION_RULE_ID = "strike-escalation"
+
+
 def decision_facts(
     *,
     action: ActionKind,
@@ -148,7 +152,12 @@ def decision_facts(
         parts.append("A person reviewed the case before the decision was taken.")
     else:
         parts.append("The decision was taken by automated means without review by a person.")
-    if rule_id:
+    if rule_id == ESCALATION_RULE_ID:
+        parts.append(
+            "The account reached this step because of repeated violations: the strikes on "
+            "the account that have not expired add up to the threshold our policy sets for it."
+        )
+    elif rule_id:
         parts.append(f"Policy rule: {rule_id}.")
     return " ".join(parts)
 
