@@ -220,6 +220,7 @@ def render_report(summary: DemoSummary, path: Path) -> Path:
         tiles[8:8] = [
             ("Cases decided", f"{sum(shift.decided.values()):,}"),
             ("Four-eyes confirmations", f"{shift.confirmed:,}"),
+            ("Notifiers told the outcome", f"{shift.notices_answered:,}"),
             ("Strikes", f"{shift.strikes:,}"),
             ("Appeals decided", f"{sum(shift.appeals.values()):,}"),
             ("Still in the review queue", f"{sum(shift.queue_left.values()):,}"),
@@ -265,6 +266,7 @@ def summary_table(summary: DemoSummary) -> Table:
     if shift is not None:
         rows("Cases decided", sum(shift.decided.values()), shift.decided)
         table.add_row("Four-eyes confirmations", f"{shift.confirmed:,}")
+        table.add_row("Notifiers told the outcome", f"{shift.notices_answered:,}")
         table.add_row("Strikes", f"{shift.strikes:,}")
         rows("Account escalation steps", sum(shift.escalations.values()), shift.escalations)
         rows("Appeals decided", sum(shift.appeals.values()), shift.appeals)
