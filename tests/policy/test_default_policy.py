@@ -170,12 +170,16 @@ def test_default_policy_refers_csam_threats_and_terrorism() -> None:
     csam = policy.category("child_sexual_exploitation").referral
     threat = policy.category("threat_to_life").referral
     terror = policy.category("terrorism").referral
-    assert csam is not None and threat is not None and terror is not None
-    assert csam.route is ReferralRoute.NCMEC and csam.hold_delta == timedelta(days=365)
+    assert csam is not None
+    assert threat is not None
+    assert terror is not None
+    assert csam.route is ReferralRoute.NCMEC
+    assert csam.hold_delta == timedelta(days=365)
     assert "2258A" in csam.legal_basis
     assert threat.route is ReferralRoute.DSA_ART18
     assert threat.priority is ReferralPriority.P1_IMMEDIATE
     assert threat.deadline_delta == timedelta(hours=1)
-    assert terror.route is ReferralRoute.DSA_ART18 and terror.hold_delta == timedelta(days=183)
+    assert terror.route is ReferralRoute.DSA_ART18
+    assert terror.hold_delta == timedelta(days=183)
     assert "2021/784" in terror.legal_basis
     assert policy.category("hate").referral is None

@@ -26,7 +26,7 @@ from vigil.pipeline import ScanContext
 from vigil.referrals.models import Referral
 from vigil.referrals.reducer import referral_status
 from vigil.staff.models import Role
-from vigil.staff.services import add_member
+from vigil.staff.services import add_member, find
 from vigil.unit_of_work import unit_of_work
 
 STAND_IN = b"[SYNTHETIC TEST BYTES] benign stand-in for a reported file"
@@ -45,12 +45,17 @@ class Scenario:
 
 def staff(engine: Engine) -> None:
     """alice and bob review; lena and lars are legal officers; mia moderates only."""
+    people = {
+        "alice": [Role.MODERATOR],
+        "bob": [Role.SENIOR_MODERATOR, Role.LEGAL_OFFICER],
+        "lena": [Role.LEGAL_OFFICER],
+        "lars": [Role.LEGAL_OFFICER],
+        "mia": [Role.MODERATOR],
+    }
     with unit_of_work(engine) as uow:
-        add_member(uow, "alice", [Role.MODERATOR])
-        add_member(uow, "bob", [Role.SENIOR_MODERATOR, Role.LEGAL_OFFICER])
-        add_member(uow, "lena", [Role.LEGAL_OFFICER])
-        add_member(uow, "lars", [Role.LEGAL_OFFICER])
-        add_member(uow, "mia", [Role.MODERATOR])
+        for name, roles in people.items():
+            if find(uow, name) is None:
+                add_member(uow, name, roles)
 
 
 def _case(engine: Engine, category: str) -> int:
@@ -131,7 +136,8 @@ def referral(engine: Engine, referral_id: int) -> Referral:
 
 def assert_projection(engine: Engine, referral_id: int) -> None:
     status = referral_status(as_reducer_input(events(engine, referral_id)))
-    assert status is not None and status.value == referral(engine, referral_id).status
+    assert status is not None
+    assert status.value == referral(engine, referral_id).status
 
 
 def later(hours: float = 0) -> Any:

@@ -43,13 +43,17 @@ def test_propose_and_approve_records_route_priority_deadline_and_holds_data(
     with unit_of_work(engine) as uow:
         approve(uow, rid, "lena", sc.ctx.policy)
     got = referral(engine, rid)
-    assert got.status == "approved" and got.approved_by == "lena"
-    assert got.package_sha256 and len(got.package_sha256) == 64
-    assert got.submission_key and got.hold_id is not None
+    assert got.status == "approved"
+    assert got.approved_by == "lena"
+    assert got.package_sha256
+    assert len(got.package_sha256) == 64
+    assert got.submission_key
+    assert got.hold_id is not None
     with Session(engine) as s:
         hold = s.get(LegalHold, got.hold_id)
         assert hold is not None
-        assert hold.account_id == got.account_id and hold.item_id is None
+        assert hold.account_id == got.account_id
+        assert hold.item_id is None
         assert hold.source == f"referral:{rid}"
         assert hold.legal_basis == got.legal_basis
         assert hold.expires_at - hold.placed_at == timedelta(days=183)
@@ -74,10 +78,12 @@ def test_ncmec_hold_is_a_year(engine: Engine, tmp_path: Path) -> None:
     with unit_of_work(engine) as uow:
         approve(uow, rid, "lena", sc.ctx.policy)
     got = referral(engine, rid)
-    assert got.route == "ncmec" and "2258A" in got.legal_basis
+    assert got.route == "ncmec"
+    assert "2258A" in got.legal_basis
     with Session(engine) as s:
         hold = s.get(LegalHold, got.hold_id)
-        assert hold is not None and hold.expires_at - hold.placed_at == timedelta(days=365)
+        assert hold is not None
+        assert hold.expires_at - hold.placed_at == timedelta(days=365)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +104,8 @@ def test_approval_needs_a_separate_legal_officer(
     with pytest.raises(ReferralError, match=message), unit_of_work(engine) as uow:
         approve(uow, rid, approver, sc.ctx.policy)
     got = referral(engine, rid)
-    assert got.status == "proposed" and got.hold_id is None
+    assert got.status == "proposed"
+    assert got.hold_id is None
     with Session(engine) as s:
         assert s.scalars(select(LegalHold)).all() == []
     assert [e.type for e in events(engine, rid)] == ["referral.proposed"]
@@ -180,7 +187,7 @@ def test_package_is_deterministic_and_keeps_custody(engine: Engine, tmp_path: Pa
     assert first.sha256 == r.package_sha256
     m = first.manifest
     custody = m["chain_of_custody"]
-    assert [f["sha256"] for f in custody["files"]][0] == STAND_IN_SHA
+    assert next(f["sha256"] for f in custody["files"]) == STAND_IN_SHA
     steps = [(h["step"], h["actor"]) for h in custody["handling"]]
     assert steps == [
         ("evidence.viewed", "alice"),
@@ -196,4 +203,5 @@ def test_package_is_deterministic_and_keeps_custody(engine: Engine, tmp_path: Pa
     assert m["reasoning"]["signals"][0]["bank"] == "csam-hashes"
     assert NOTE not in first.manifest_bytes().decode()
     held = [f for f in first.files if f.data is not None]
-    assert len(held) == 1 and len(first.files) == 2
+    assert len(held) == 1
+    assert len(first.files) == 2

@@ -144,9 +144,35 @@ class ReferralPriority(enum.StrEnum):
 
 
 # DSA Art. 18(1): the Member State(s) concerned, or Europol when that is unclear.
-EU_MEMBER_STATES = (
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK"
-).split()
+EU_MEMBER_STATES = [
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+]
 EUROPOL = "europol"
 
 

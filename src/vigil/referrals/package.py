@@ -133,7 +133,9 @@ def build_package(session: Session, referral: Referral) -> Package:
     item = session.get(Item, referral.item_id)
     decision = session.get(Decision, referral.decision_id)
     case = session.get(Case, referral.case_id)
-    assert item is not None and decision is not None and case is not None
+    assert item is not None
+    assert decision is not None
+    assert case is not None
     account = session.get(Account, item.account_id)
     assert account is not None
     verdict = session.get(Verdict, case.verdict_id)
