@@ -33,6 +33,7 @@ class Step:
     status: int | None = None
     drop: bool = False
     accept: bool = False  # with drop: do the work, then lose the answer
+    retry_after: str | None = None
 
 
 DROP = Step(drop=True)
@@ -66,6 +67,7 @@ class FakeAuthority:
         self.file_keys: dict[str, str] = {}
         self.json_referrals: dict[str, dict[str, Any]] = {}
         self.seen: list[tuple[str, str | None, str | None]] = []  # path, key, authorization
+        self.retry_after: str | None = None  # sent with every 429
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -118,6 +120,8 @@ class FakeAuthority:
             return
         status, body, ctype = answer
         request.send_response(status)
+        if status == 429 and self.retry_after:
+            request.send_header("Retry-After", self.retry_after)
         request.send_header("Content-Type", ctype)
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()

@@ -110,22 +110,13 @@ class SubmitResult:
     waits: list[float] = field(default_factory=list)
 
 
+@dataclass
 class _Sender:
-    def __init__(
-        self,
-        client: httpx.Client,
-        endpoint: Endpoint,
-        retry: RetryPolicy,
-        sleep: Callable[[float], None],
-        result: SubmitResult,
-    ) -> None:
-        self.client, self.endpoint, self.retry, self.sleep, self.result = (
-            client,
-            endpoint,
-            retry,
-            sleep,
-            result,
-        )
+    client: httpx.Client
+    endpoint: Endpoint
+    retry: RetryPolicy
+    sleep: Callable[[float], None]
+    result: SubmitResult
 
     def _auth(self) -> dict[str, Any]:
         if self.endpoint.username is not None and self.endpoint.password is not None:
@@ -135,18 +126,22 @@ class _Sender:
     def send(
         self, path: str, key: str, *, content_type: str | None = None, **kwargs: Any
     ) -> httpx.Response:
-        """POST with retries; returns the first answer that is neither 429 nor 5xx."""
+        """POST with retries; returns the first answer that is neither 429 nor 5xx.
+
+        Waits double from ``base_delay`` up to ``max_delay``; a 429's ``Retry-After``
+        (seconds, capped at ``max_delay``) replaces the backoff.
+        """
         headers = {"Idempotency-Key": key}
         if content_type:
             headers["Content-Type"] = content_type
         if self.endpoint.token:
             headers["Authorization"] = f"Bearer {self.endpoint.token}"
-        last = "no_attempt"
+        last, wait = "no_attempt", 0.0
         for attempt in range(self.retry.max_attempts):
             if attempt:
-                delay = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
-                self.result.waits.append(delay)
-                self.sleep(delay)
+                self.result.waits.append(wait)
+                self.sleep(wait)
+            wait = min(self.retry.max_delay, self.retry.base_delay * 2**attempt)
             self.result.requests += 1
             try:
                 answer = self.client.post(
@@ -157,11 +152,9 @@ class _Sender:
                 continue
             if answer.status_code == 429 or answer.status_code >= 500:
                 last = f"http_{answer.status_code}"
-                after = answer.headers.get("Retry-After")
-                if answer.status_code == 429 and after and after.isdigit():
+                after = answer.headers.get("Retry-After", "")
+                if answer.status_code == 429 and after.isdigit():
                     wait = min(float(after), self.retry.max_delay)
-                    self.result.waits.append(wait)
-                    self.sleep(wait)
                 continue
             return answer
         raise _FailedError(f"gave_up_after_{self.retry.max_attempts}:{last}")
