@@ -205,3 +205,25 @@ def test_package_is_deterministic_and_keeps_custody(engine: Engine, tmp_path: Pa
     held = [f for f in first.files if f.data is not None]
     assert len(held) == 1
     assert len(first.files) == 2
+
+
+def test_approval_refused_when_the_active_policy_no_longer_refers_the_category(
+    engine: Engine, tmp_path: Path
+) -> None:
+    sc = threat(engine, tmp_path)
+    with unit_of_work(engine) as uow:
+        rid = propose(uow, sc.decision_id, "alice", sc.ctx.policy).id
+    policy = sc.ctx.policy
+    changed = policy.model_copy(
+        update={
+            "categories": {
+                **policy.categories,
+                "threat_to_life": policy.category("threat_to_life").model_copy(
+                    update={"referral": None}
+                ),
+            }
+        }
+    )
+    with pytest.raises(ReferralError, match="no longer referable"), unit_of_work(engine) as uow:
+        approve(uow, rid, "lena", changed)
+    assert referral(engine, rid).status == "proposed"

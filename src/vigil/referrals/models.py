@@ -30,7 +30,8 @@ class Referral(Base):
     __tablename__ = "referrals"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
+    # One referral per decision, even when two people propose it at once.
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True, unique=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)

@@ -194,7 +194,8 @@ def propose(uow: UnitOfWork, decision_id: int, proposer: str, policy: Policy) ->
 def approve(uow: UnitOfWork, referral_id: int, approver: str, policy: Policy) -> Referral:
     """A legal officer, not the decision's reviewers, approves: the data is held, the package fixed.
 
-    ``policy`` is the active policy; the referral keeps what it copied when proposed.
+    ``policy`` is the active policy: a category it no longer refers is refused;
+    otherwise the referral keeps the route, hold and deadline copied when proposed.
     """
     from vigil.referrals.package import build_package
 
@@ -202,6 +203,12 @@ def approve(uow: UnitOfWork, referral_id: int, approver: str, policy: Policy) ->
     referral = get(uow, referral_id)
     if referral.status != ReferralStatus.PROPOSED.value:
         raise ReferralError(f"referral #{referral_id} is {referral.status}, not proposed")
+    category = policy.categories.get(referral.category)
+    if category is None or category.referral is None:
+        raise ReferralError(
+            f"referral #{referral_id}: category {referral.category!r} is no longer referable "
+            f"under policy {policy.policy} {policy.version}"
+        )
     try:
         require_role(uow, approver, Role.LEGAL_OFFICER, to="approve referrals")
     except StaffError as exc:

@@ -56,7 +56,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("submission_key"),
     )
-    op.create_index("ix_referrals_decision_id", "referrals", ["decision_id"])
+    op.create_index("ix_referrals_decision_id", "referrals", ["decision_id"], unique=True)
     op.create_index("ix_referrals_item_id", "referrals", ["item_id"])
     op.create_index("ix_referrals_account_id", "referrals", ["account_id"])
     op.create_index("ix_referrals_route", "referrals", ["route"])
