@@ -17,6 +17,7 @@ from vigil.ingest import cli as ingest_cli
 from vigil.notices import cli as notices_cli
 from vigil.platform import cli as platform_cli
 from vigil.policy import cli as policy_cli
+from vigil.referrals import cli as referrals_cli
 from vigil.retention import cli as retention_cli
 from vigil.staff import cli as staff_cli
 from vigil.statements import cli as statements_cli
@@ -67,6 +68,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(classifiers_cli.app, name="model")
 app.add_typer(statements_cli.app, name="statements")
 app.add_typer(platform_cli.app, name="platform")
+app.add_typer(referrals_cli.app, name="referral")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from vigil.platform.models import (
     WebhookEndpoint,
 )
 from vigil.policy.models import PolicyVersion, Verdict
+from vigil.referrals.models import Referral
 from vigil.rescans.models import Rescan
 from vigil.safeguards.models import EntryMatchCount, Quarantine, ScanCount
 from vigil.signals.models import Signal
@@ -42,6 +43,7 @@ __all__ = [
     "PlatformToken",
     "PolicyVersion",
     "Quarantine",
+    "Referral",
     "Rescan",
     "ScanCount",
     "Signal",

@@ -158,3 +158,28 @@ def test_cli_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "Policy YAML file" in result.stdout
+
+
+def test_default_policy_refers_csam_threats_and_terrorism() -> None:
+    from datetime import timedelta
+
+    from vigil.policy.schema import ReferralPriority, ReferralRoute
+    from vigil.policy.services import load_active
+
+    policy, _ = load_active()
+    csam = policy.category("child_sexual_exploitation").referral
+    threat = policy.category("threat_to_life").referral
+    terror = policy.category("terrorism").referral
+    assert csam is not None
+    assert threat is not None
+    assert terror is not None
+    assert csam.route is ReferralRoute.NCMEC
+    assert csam.hold_delta == timedelta(days=365)
+    assert "2258A" in csam.legal_basis
+    assert threat.route is ReferralRoute.DSA_ART18
+    assert threat.priority is ReferralPriority.P1_IMMEDIATE
+    assert threat.deadline_delta == timedelta(hours=1)
+    assert terror.route is ReferralRoute.DSA_ART18
+    assert terror.hold_delta == timedelta(days=183)
+    assert "2021/784" in terror.legal_basis
+    assert policy.category("hate").referral is None

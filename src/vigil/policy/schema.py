@@ -126,12 +126,120 @@ class StrikeConfig(_Strict):
         return parse_duration(self.expires)
 
 
+class ReferralRoute(enum.StrEnum):
+    """Where a referral goes: DSA Art. 18 notice, NCMEC CyberTipline, UK NCA, or a configured other."""
+
+    DSA_ART18 = "dsa_art18"
+    NCMEC = "ncmec"
+    UK_NCA = "uk_nca"
+    OTHER = "other"
+
+
+class ReferralPriority(enum.StrEnum):
+    """The NCA's priorities, used for every route: how soon the referral must go."""
+
+    P1_IMMEDIATE = "P1_immediate"
+    P2_ASAP = "P2_asap"
+    P3_WITHOUT_UNDUE_DELAY = "P3_without_undue_delay"
+
+
+# DSA Art. 18(1): the Member State(s) concerned, or Europol when that is unclear.
+EU_MEMBER_STATES = [
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+]
+EUROPOL = "europol"
+
+
+class ReferralConfig(_Strict):
+    """Violations in this category are reported to an authority, after a legal officer approves.
+
+    ``hold`` is how long the account's data is preserved once the referral is
+    approved (1 year for NCMEC, 18 U.S.C. 2258A(h); 6 months for EU terrorist
+    content, TCO Art. 6). ``destination`` says where a DSA Art. 18 notice goes.
+    """
+
+    route: ReferralRoute
+    priority: ReferralPriority = ReferralPriority.P3_WITHOUT_UNDUE_DELAY
+    deadline: str = "24h"
+    hold: str = "365d"
+    legal_basis: str = Field(min_length=1, max_length=500)
+    destination: list[str] = Field(default_factory=list)
+
+    @field_validator("deadline", "hold")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        return _check_duration(value)
+
+    @field_validator("destination")
+    @classmethod
+    def _destinations(cls, value: list[str]) -> list[str]:
+        unknown = [e for e in value if e not in EU_MEMBER_STATES and e != EUROPOL]
+        if unknown:
+            raise ValueError(
+                f"destination {', '.join(repr(e) for e in unknown)}: neither an EU member state "
+                f"code ({', '.join(EU_MEMBER_STATES)}) nor {EUROPOL}"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("destination lists a recipient twice")
+        return value
+
+    @model_validator(mode="after")
+    def _destination_fits_route(self) -> ReferralConfig:
+        if self.route is ReferralRoute.DSA_ART18 and not self.destination:
+            raise ValueError(
+                "route dsa_art18 needs destination: the member state codes concerned, "
+                "or europol (DSA Art. 18(1))"
+            )
+        if self.route is not ReferralRoute.DSA_ART18 and self.destination:
+            raise ValueError(
+                f"destination only applies to route dsa_art18; route {self.route.value} "
+                "has a fixed recipient"
+            )
+        return self
+
+    @property
+    def deadline_delta(self) -> timedelta:
+        return parse_duration(self.deadline)
+
+    @property
+    def hold_delta(self) -> timedelta:
+        return parse_duration(self.hold)
+
+
 class Category(_Strict):
     title: str = Field(min_length=1)
     statement: StatementConfig
     # Every violating decision in this category waits for a second reviewer's confirmation.
     four_eyes: bool = False
     strike: StrikeConfig = StrikeConfig()
+    # Referable to an authority (None: never referred).
+    referral: ReferralConfig | None = None
 
 
 class Condition(_Strict):

@@ -42,6 +42,8 @@ _NOUNS = {
     "unmatched_content": "a retention choice",
     "kind": "a classifier kind",
     "four_eyes_actions": "an action",
+    "route": "a referral route",
+    "priority": "a referral priority",
 }
 
 
