@@ -2,6 +2,7 @@
 
 from vigil.actions.models import Action
 from vigil.appeals.models import Appeal
+from vigil.authorities.models import AuthorityProduction, AuthorityRequest, AuthorityTarget
 from vigil.audit.models import ChainHead, Event
 from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case, Decision
@@ -26,6 +27,9 @@ __all__ = [
     "Account",
     "Action",
     "Appeal",
+    "AuthorityProduction",
+    "AuthorityRequest",
+    "AuthorityTarget",
     "Bank",
     "BankEntry",
     "Case",
