@@ -127,6 +127,13 @@ def intake(
     uow: UnitOfWork, data: RequestIn, *, policy: Policy, by: str, acknowledge: bool = True
 ) -> AuthorityRequest:
     """Register a request (``received``), acknowledge it, and refuse it at once if it is too broad."""
+    return intake_checked(uow, data, policy=policy, by=by, acknowledge=acknowledge)[0]
+
+
+def intake_checked(
+    uow: UnitOfWork, data: RequestIn, *, policy: Policy, by: str, acknowledge: bool = True
+) -> tuple[AuthorityRequest, list[Refusal]]:
+    """:func:`intake`, also returning the refusals with their messages (for the API's answer)."""
     now = uow.now()
     received_at = min(data.received_at or now, now)
     comply_by = data.deadlines.comply_by
@@ -206,7 +213,7 @@ def intake(
         acknowledge_receipt(uow, req.id, by=by)
     if refusals:
         _refuse(uow, req, refusals, by=by)
-    return req
+    return req, refusals
 
 
 def acknowledge_receipt(uow: UnitOfWork, request_id: int, *, by: str) -> AuthorityRequest:
