@@ -2,8 +2,8 @@
 
 from vigil.actions.models import Action
 from vigil.appeals.models import Appeal
-from vigil.authorities.models import AuthorityProduction, AuthorityRequest, AuthorityTarget
 from vigil.audit.models import ChainHead, Event
+from vigil.authorities.models import AuthorityProduction, AuthorityRequest, AuthorityTarget
 from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case, Decision
 from vigil.holds.models import LegalHold

@@ -58,5 +58,9 @@ def test_figures_per_authority_and_country(engine: Engine) -> None:
     assert dict(de.refusals) == {"broad_target": 1}
     assert de.median_ack_seconds == 300.0  # 600 s for the late one, 0 for the other
     assert de.median_effect_seconds == 2 * 3600 + 600
-    assert (gb.requests, dict(gb.refusals), gb.share_some_data) == (1, {"no_legal_instrument": 1}, 0.0)
+    assert (gb.requests, dict(gb.refusals), gb.share_some_data) == (
+        1,
+        {"no_legal_instrument": 1},
+        0.0,
+    )
     assert gb.median_effect_seconds is None

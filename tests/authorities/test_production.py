@@ -89,9 +89,7 @@ def test_direct_calls_with_other_account_ids_are_refused(engine: Engine) -> None
                 build_package(s, req, [ids["acct-suspect"], ids[stray]])
         assert [a["platform_account_id"] for a in build_package(s, req, [])["accounts"]] == []
     # Another approved request's accounts are out of reach of this one, too.
-    other = _approved(
-        engine, clock, targets=[{"identifier_type": "account_id", "value": "other"}]
-    )
+    other = _approved(engine, clock, targets=[{"identifier_type": "account_id", "value": "other"}])
     with Session(engine) as s:
         req = s.get(AuthorityRequest, rid)
         assert req is not None
@@ -124,7 +122,13 @@ def test_unapproved_or_refused_requests_yield_nothing(engine: Engine) -> None:
     ("instrument", "categories", "keys", "items", "text"),
     [
         ("US_SUBPOENA", ["subscriber_basic", "content"], {"handle"}, False, False),
-        ("US_2703D_ORDER", ["subscriber_basic", "non_content_traffic_logs", "content"], {"handle"}, True, False),
+        (
+            "US_2703D_ORDER",
+            ["subscriber_basic", "non_content_traffic_logs", "content"],
+            {"handle"},
+            True,
+            False,
+        ),
         ("US_SEARCH_WARRANT", ["subscriber_basic", "content"], {"handle"}, True, True),
         ("EU_EPOC_PRODUCTION", ["content"], set(), True, True),
     ],

@@ -48,12 +48,14 @@ def test_targeted_request_is_verified_approved_produced_and_the_user_told(engine
     rid = _intake(engine, clock)
     assert _status(engine, rid) == "acknowledged"
     # Not yet verified: neither approval nor production is possible.
-    with unit_of_work(engine, clock=clock) as uow, pytest.raises(
-        services.AuthorityError, match="unverified"
+    with (
+        unit_of_work(engine, clock=clock) as uow,
+        pytest.raises(services.AuthorityError, match="unverified"),
     ):
         services.approve(uow, rid, by="lena")
-    with unit_of_work(engine, clock=clock) as uow, pytest.raises(
-        services.AuthorityError, match="not verified and approved"
+    with (
+        unit_of_work(engine, clock=clock) as uow,
+        pytest.raises(services.AuthorityError, match="not verified and approved"),
     ):
         produce(uow, rid, by="lena")
     clock.advance(minutes=30)
@@ -80,7 +82,8 @@ def test_targeted_request_is_verified_approved_produced_and_the_user_told(engine
     ]
     assert request_status((t, p) for t, _, p in log) is RequestStatus.PRODUCED
     received = log[0][2]
-    assert received["targets"] == 1 and "acct-suspect" not in str(received)
+    assert received["targets"] == 1
+    assert "acct-suspect" not in str(received)
     assert log[4][2]["package_sha256"] == done.production.package_sha256
     assert log[5][2]["account_ids"] == done.production.account_ids
 
@@ -137,21 +140,26 @@ def test_emergency_disclosure_needs_good_faith_and_two_legal_officers(engine: En
     add_staff(engine)
     add_account(engine, "acct-suspect", "suspect", created=T0.replace(month=9, day=5))
     clock = FakeClock()
-    rid = _intake(engine, clock, kind="emergency_disclosure", instrument="US_2702_EMERGENCY_REQUEST")
+    rid = _intake(
+        engine, clock, kind="emergency_disclosure", instrument="US_2702_EMERGENCY_REQUEST"
+    )
     _verify(engine, clock, rid)
-    with unit_of_work(engine, clock=clock) as uow, pytest.raises(
-        services.AuthorityError, match="good-faith"
+    with (
+        unit_of_work(engine, clock=clock) as uow,
+        pytest.raises(services.AuthorityError, match="good-faith"),
     ):
         services.approve(uow, rid, by="lena")
     with unit_of_work(engine, clock=clock) as uow:
         services.approve(uow, rid, by="lena", good_faith_reason="threat to a named person tonight")
     assert _status(engine, rid) == "awaiting_second_approval"
-    with unit_of_work(engine, clock=clock) as uow, pytest.raises(
-        services.AuthorityError, match="not verified and approved"
+    with (
+        unit_of_work(engine, clock=clock) as uow,
+        pytest.raises(services.AuthorityError, match="not verified and approved"),
     ):
         produce(uow, rid, by="lena")
-    with unit_of_work(engine, clock=clock) as uow, pytest.raises(
-        services.AuthorityError, match="different person"
+    with (
+        unit_of_work(engine, clock=clock) as uow,
+        pytest.raises(services.AuthorityError, match="different person"),
     ):
         services.approve(uow, rid, by=" LENA ")
     with unit_of_work(engine, clock=clock) as uow, pytest.raises(StaffError):
@@ -192,7 +200,8 @@ def test_nondisclosure_delays_the_notice_until_it_expires(engine: Engine) -> Non
     with unit_of_work(engine, clock=clock) as uow:
         assert services.notify_due(uow) == []  # once only
     notified = events(engine, "authority_request.user_notified")
-    assert len(notified) == 1 and notified[0][2]["delayed"] is True
+    assert len(notified) == 1
+    assert notified[0][2]["delayed"] is True
 
 
 def test_preservation_places_and_extends_holds(engine: Engine) -> None:
@@ -210,7 +219,8 @@ def test_preservation_places_and_extends_holds(engine: Engine) -> None:
         assert placed[0].source == f"request:{rid}"
     assert _status(engine, rid) == "effect_given"
     with unit_of_work(engine, clock=clock) as uow:
-        assert account_held(uow, suspect) and not account_held(uow, other)
+        assert account_held(uow, suspect)
+        assert not account_held(uow, other)
         services.extend_preservation(uow, rid, until=T0 + timedelta(days=180), by="omar")
     with unit_of_work(engine, clock=clock) as uow:
         assert holds_for(uow, suspect)[0].expires_at == T0 + timedelta(days=180)
@@ -255,7 +265,8 @@ def test_tco_removal_order_is_due_within_the_hour(engine: Engine) -> None:
     rid = _intake(engine, clock, **tco)
     with Session(engine) as s:
         req = s.get(AuthorityRequest, rid)
-        assert req is not None and req.comply_by == T0 + timedelta(hours=1)
+        assert req is not None
+        assert req.comply_by == T0 + timedelta(hours=1)
     clock.advance(minutes=40)
     with unit_of_work(engine, clock=clock) as uow:
         services.give_effect(uow, rid, by="mo")
@@ -269,7 +280,9 @@ def test_tco_removal_order_is_due_within_the_hour(engine: Engine) -> None:
     wrong = _intake(engine, clock, **{**tco, "instrument": "US_SUBPOENA"})
     assert _status(engine, wrong) == "refused"
     with unit_of_work(engine, clock=clock) as uow, pytest.raises(services.AuthorityError):
-        services.give_effect(uow, _intake(engine, clock), by="mo")  # a production is no order to act
+        services.give_effect(
+            uow, _intake(engine, clock), by="mo"
+        )  # a production is no order to act
 
 
 def test_manual_refusal_needs_a_known_code_and_the_role(engine: Engine) -> None:

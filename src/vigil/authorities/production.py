@@ -56,7 +56,9 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if value is not None else None
 
 
-def _whole_accounts(session: Session, req: AuthorityRequest) -> tuple[set[int], dict[int, set[int]]]:
+def _whole_accounts(
+    session: Session, req: AuthorityRequest
+) -> tuple[set[int], dict[int, set[int]]]:
     """Accounts named as a whole, and for the rest the single items named."""
     whole: set[int] = set()
     items: dict[int, set[int]] = {}

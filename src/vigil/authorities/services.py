@@ -8,15 +8,15 @@ are counted. Producing data lives in :mod:`vigil.authorities.production`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import json
-
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from vigil.audit.models import Event
 from vigil.authorities import reducer
 from vigil.authorities.models import (
     AuthorityProduction,
@@ -35,7 +35,6 @@ from vigil.authorities.safeguards import (
     check_verified,
     tco_deadline,
 )
-from vigil.audit.models import Event
 from vigil.authorities.schemas import RequestIn
 from vigil.holds import services as holds
 from vigil.holds.models import LegalHold
@@ -175,8 +174,10 @@ def intake_checked(
         max_span=policy.authorities.max_span_delta,
     )
     for t in targets:
-        account_id, item_id = (None, None) if refusals else _match(
-            uow.session, t.identifier_type, t.value, received_at
+        account_id, item_id = (
+            (None, None)
+            if refusals
+            else _match(uow.session, t.identifier_type, t.value, received_at)
         )
         uow.session.add(
             AuthorityTarget(
@@ -224,7 +225,9 @@ def acknowledge_receipt(uow: UnitOfWork, request_id: int, *, by: str) -> Authori
     return req
 
 
-def _refuse(uow: UnitOfWork, req: AuthorityRequest, refusals: Sequence[Refusal], *, by: str) -> None:
+def _refuse(
+    uow: UnitOfWork, req: AuthorityRequest, refusals: Sequence[Refusal], *, by: str
+) -> None:
     req.refused_at = uow.now()
     req.refusal_code = refusals[0].code
     _step(
@@ -239,7 +242,9 @@ def _refuse(uow: UnitOfWork, req: AuthorityRequest, refusals: Sequence[Refusal],
 def refusals_of(uow: UnitOfWork, request_id: int) -> list[str]:
     """Every reason code a request was refused with (from its events)."""
     rows = uow.session.scalars(
-        select(Event.body).where(Event.subject == subject(request_id), Event.type == EVENT + "refused")
+        select(Event.body).where(
+            Event.subject == subject(request_id), Event.type == EVENT + "refused"
+        )
     )
     codes: list[str] = []
     for body in rows:
@@ -251,7 +256,9 @@ def refuse(uow: UnitOfWork, request_id: int, *, reason_code: str, by: str) -> Au
     """A legal officer refuses a request with a reason code (``refused``)."""
     require_role(uow, by, Role.LEGAL_OFFICER, to="refuse a request from an authority")
     if reason_code not in MANUAL_CODES:
-        raise AuthorityError(f"reason_code: {reason_code!r} is not one of {', '.join(MANUAL_CODES)}")
+        raise AuthorityError(
+            f"reason_code: {reason_code!r} is not one of {', '.join(MANUAL_CODES)}"
+        )
     req = get(uow.session, request_id)
     _refuse(uow, req, [Refusal(reason_code, "refused by a legal officer")], by=by)
     return req
@@ -293,7 +300,13 @@ def verify(
         )
         return req
     req.verified_at = uow.now()
-    _step(uow, req, "verified", {"method": method.value, "evidence_ref": req.verification_evidence}, actor=by)
+    _step(
+        uow,
+        req,
+        "verified",
+        {"method": method.value, "evidence_ref": req.verification_evidence},
+        actor=by,
+    )
     return req
 
 
