@@ -260,14 +260,24 @@ def test_tco_removal_order_is_due_within_the_hour(engine: Engine) -> None:
         "instrument": "TCO_REMOVAL_ORDER_ART3",
         "targets": [{"identifier_type": "content_id", "value": "acct-suspect-post-0"}],
         "data_categories": [],
+        "time_range": None,  # an order to act names the content, not a period
         "deadlines": {"comply_by": (T0 + timedelta(days=2)).isoformat()},
     }
     rid = _intake(engine, clock, **tco)
+    assert _status(engine, rid) == "acknowledged"
     with Session(engine) as s:
         req = s.get(AuthorityRequest, rid)
         assert req is not None
         assert req.comply_by == T0 + timedelta(hours=1)
     clock.advance(minutes=40)
+    with (
+        unit_of_work(engine, clock=clock) as uow,
+        pytest.raises(services.AuthorityError, match="needs one of the roles"),
+    ):
+        services.give_effect(uow, rid, by="stranger")
+    with Session(engine) as s:
+        assert services.overdue(s, clock.now) == []
+        assert [r.id for r in services.overdue(s, T0 + timedelta(minutes=61))] == [rid]
     with unit_of_work(engine, clock=clock) as uow:
         services.give_effect(uow, rid, by="mo")
     late_rid = _intake(engine, clock, **tco)
@@ -296,3 +306,21 @@ def test_manual_refusal_needs_a_known_code_and_the_role(engine: Engine) -> None:
             services.refuse(uow, rid, reason_code="overbroad", by="mo")
         services.refuse(uow, rid, reason_code="legal_insufficiency", by="lena")
     assert _status(engine, rid) == "refused"
+
+
+def test_preserving_named_content_holds_that_item_only(engine: Engine) -> None:
+    add_staff(engine)
+    suspect = add_account(engine, "acct-suspect", "suspect")
+    clock = FakeClock()
+    rid = _intake(
+        engine,
+        clock,
+        kind="preservation",
+        instrument="TCO_PRESERVATION_EXTENSION_ART6",
+        data_categories=[],
+        targets=[{"identifier_type": "content_id", "value": "acct-suspect-post-1"}],
+    )
+    with unit_of_work(engine, clock=clock) as uow:
+        (hold,) = services.preserve(uow, rid, by="lena", policy=policy())
+        assert hold.item_id is not None
+        assert not account_held(uow, suspect)

@@ -16,6 +16,7 @@ from vigil.authorities.safeguards import (
     check_categories,
     check_emergency_approval,
     check_instrument,
+    check_intake,
     check_targets,
     check_time_range,
     check_verified,
@@ -161,3 +162,22 @@ def test_the_reducer() -> None:
     assert apply(s.EFFECT_GIVEN, "authority_request.preservation_extended", {}) is s.EFFECT_GIVEN
     with pytest.raises(InvalidTransitionError):
         apply(s.RECEIVED, "authority_request.exported", {})
+
+
+def test_orders_to_act_need_no_date_range_but_a_given_one_is_checked() -> None:
+    one = [Target("content_id", "post-1")]
+    year = timedelta(days=366)
+
+    def intake(
+        kind: RequestKind, instrument: str, start: datetime | None, end: datetime | None
+    ) -> list[str]:
+        return codes(
+            check_intake(kind, instrument, one, start, end, [], max_targets=10, max_span=year)
+        )
+
+    tco = RequestKind.TCO_REMOVAL_ORDER
+    assert intake(tco, "TCO_REMOVAL_ORDER_ART3", None, None) == []
+    assert intake(tco, "TCO_REMOVAL_ORDER_ART3", D, D - timedelta(days=1)) == ["bad_date_range"]
+    assert intake(RequestKind.PRESERVATION, "US_2703F_PRESERVATION", None, None) == [
+        "no_date_range"
+    ]

@@ -225,3 +225,19 @@ def list_cmd(
                 _when(r.received_at), r.refusal_code or "",
             )  # fmt: skip
     console.print(table)
+
+
+@app.command("serve")
+def serve_cmd(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8081, "--port", min=1, max=65535, help="Port to listen on."),
+    policy_file: PolicyFileOption = None,
+) -> None:
+    """Serve the intake API (POST /v1/authorities/requests) with uvicorn."""
+    import uvicorn
+
+    from vigil.authorities.views import create_app
+
+    policy, _ = load_active(policy_file)
+    uvicorn.run(create_app(state(ctx).engine(), policy), host=host, port=port, log_level="info")

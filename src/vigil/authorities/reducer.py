@@ -18,7 +18,7 @@ from vigil.authorities.models import RequestStatus
 S = RequestStatus
 
 EVENT_PREFIX = "authority_request."
-_OPEN = (S.RECEIVED, S.ACKNOWLEDGED, S.VERIFIED, S.AWAITING_SECOND_APPROVAL, S.APPROVED)
+OPEN = (S.RECEIVED, S.ACKNOWLEDGED, S.VERIFIED, S.AWAITING_SECOND_APPROVAL, S.APPROVED)
 _QUIET = {
     "authority_request.user_notified": (S.PRODUCED,),
     "authority_request.preservation_extended": (S.EFFECT_GIVEN,),
@@ -56,7 +56,7 @@ def apply(status: S | None, event_type: str, payload: Mapping[str, Any]) -> S:
         need(S.ACKNOWLEDGED, S.VERIFIED, S.APPROVED)
         return S.EFFECT_GIVEN
     if step == "refused":
-        need(*_OPEN)
+        need(*OPEN)
         return S.REFUSED
     if event_type in _QUIET:
         need(*_QUIET[event_type])

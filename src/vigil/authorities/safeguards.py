@@ -232,10 +232,13 @@ def check_intake(
     max_span: timedelta,
 ) -> list[Refusal]:
     """Every intake check; an empty list means the request may go on to verification."""
+    # An order to act names the content itself; a date range bounds data, so
+    # orders to act need none (one they give is still checked).
+    needs_range = not kind.acts or start is not None or end is not None
     return [
         *check_targets(targets, max_targets=max_targets),
         *check_instrument(kind, instrument),
-        *check_time_range(start, end, max_span=max_span),
+        *(check_time_range(start, end, max_span=max_span) if needs_range else []),
         *check_categories(kind, instrument, categories),
     ]
 

@@ -41,7 +41,7 @@ from vigil.holds.models import LegalHold
 from vigil.items.models import Account, Item
 from vigil.policy.schema import Policy
 from vigil.staff.models import Role
-from vigil.staff.services import require_role
+from vigil.staff.services import has_role, require_role
 from vigil.unit_of_work import UnitOfWork
 
 EVENT = reducer.EVENT_PREFIX
@@ -346,8 +346,16 @@ def approve(
     return req
 
 
+_ACTORS = (Role.MODERATOR, Role.SENIOR_MODERATOR, Role.LEGAL_OFFICER)
+
+
 def give_effect(uow: UnitOfWork, request_id: int, *, by: str) -> AuthorityRequest:
     """Record that an order to act (DSA Art. 9, TCO removal) was carried out, and when."""
+    if not any(has_role(uow, by, r) for r in _ACTORS):
+        raise AuthorityError(
+            f"{by!r} needs one of the roles {', '.join(r.value for r in _ACTORS)} "
+            "to give effect to an order"
+        )
     req = get(uow.session, request_id)
     if not RequestKind(req.kind).acts:
         raise AuthorityError(f"request #{req.id}: a {req.kind} is not an order to act")
@@ -362,6 +370,36 @@ def give_effect(uow: UnitOfWork, request_id: int, *, by: str) -> AuthorityReques
         actor=by,
     )
     return req
+
+
+def _hold_scopes(session: Session, request_id: int) -> list[tuple[int, int | None]]:
+    """What to hold: whole accounts named as such, and single items named on their own."""
+    whole = {t.account_id for t in targets_of(session, request_id) if t.item_id is None}
+    scopes: set[tuple[int, int | None]] = set()
+    for t in targets_of(session, request_id):
+        if t.account_id is None:
+            continue
+        if t.account_id in whole:
+            scopes.add((t.account_id, None))
+        else:
+            scopes.add((t.account_id, t.item_id))
+    return sorted(scopes, key=lambda s: (s[0], s[1] or 0))
+
+
+def overdue(session: Session, now: datetime) -> list[AuthorityRequest]:
+    """Open requests past their deadline to comply (or to acknowledge, if not yet acknowledged)."""
+    open_ = [s.value for s in reducer.OPEN]
+    rows = session.scalars(
+        select(AuthorityRequest)
+        .where(AuthorityRequest.status.in_(open_))
+        .order_by(AuthorityRequest.comply_by, AuthorityRequest.id)
+    )
+    return [
+        r
+        for r in rows
+        if (r.comply_by is not None and r.comply_by < now)
+        or (r.acknowledged_at is None and r.acknowledge_by is not None and r.acknowledge_by < now)
+    ]
 
 
 def preserve(uow: UnitOfWork, request_id: int, *, by: str, policy: Policy) -> list[LegalHold]:
@@ -379,12 +417,13 @@ def preserve(uow: UnitOfWork, request_id: int, *, by: str, policy: Policy) -> li
         holds.place(
             uow,
             account_id=account_id,
+            item_id=item_id,
             source=f"request:{req.id}",
             legal_basis=req.instrument or "preservation request",
             duration=duration,
             by=by,
         )
-        for account_id in named_account_ids(uow.session, req.id)
+        for account_id, item_id in _hold_scopes(uow.session, req.id)
     ]
     req.effect_given_at = uow.now()
     _step(
