@@ -84,6 +84,9 @@ def test_the_command_line_path(engine: Engine, db_url: str, tmp_path: Path) -> N
     assert code == 0
     assert "0 notice(s)" in out
     assert len(events(engine, "authority_request.user_notified")) == 1
+    code, out = run("nondisclosure", "1", "--by", "lena")
+    assert code == 1
+    assert "no non-disclosure term" in out
     code, out = run("show", "99")
     assert code == 1
     assert "no request #99" in out

@@ -228,3 +228,16 @@ def test_a_content_target_yields_that_item_only(engine: Engine) -> None:
     assert [i["platform_item_id"] for i in done.package["accounts"][0]["items"]] == [
         "acct-suspect-post-1"
     ]
+
+
+def test_an_ambiguous_user_name_matches_no_one(engine: Engine) -> None:
+    add_staff(engine)
+    add_account(engine, "inst-a-twin", "twin", created=SEPT)
+    add_account(engine, "inst-b-twin", "twin", created=SEPT)
+    clock = FakeClock()
+    rid = _approved(engine, clock, targets=[{"identifier_type": "username", "value": "twin"}])
+    with unit_of_work(engine, clock=clock) as uow:
+        done = produce(uow, rid, by="lena")
+    assert done.package["accounts"] == []
+    assert done.production.account_ids == []
+    assert "twin" not in done.body

@@ -324,3 +324,28 @@ def test_preserving_named_content_holds_that_item_only(engine: Engine) -> None:
         (hold,) = services.preserve(uow, rid, by="lena", policy=policy())
         assert hold.item_id is not None
         assert not account_held(uow, suspect)
+
+
+def test_a_term_without_end_holds_the_notice_until_lifted(engine: Engine) -> None:
+    add_staff(engine)
+    add_account(engine, "acct-suspect", "suspect", created=T0.replace(month=9, day=5))
+    clock = FakeClock()
+    rid = _intake(engine, clock, nondisclosure={"basis": "UK_IPA_S82_CD"})
+    _verify(engine, clock, rid)
+    with unit_of_work(engine, clock=clock) as uow:
+        services.approve(uow, rid, by="lena")
+        produce(uow, rid, by="lena")
+    clock.advance(days=3650)
+    with unit_of_work(engine, clock=clock) as uow:
+        assert services.notify_due(uow) == []
+        with pytest.raises(StaffError):
+            services.change_nondisclosure(uow, rid, expires_at=clock.now, by="mo")
+        services.change_nondisclosure(uow, rid, expires_at=clock.now, by="lena")
+    with unit_of_work(engine, clock=clock) as uow:
+        assert [r.id for r in services.notify_due(uow)] == [rid]
+        with pytest.raises(services.AuthorityError, match="already been told"):
+            services.change_nondisclosure(uow, rid, expires_at=None, by="lena")
+    assert [t for t, _, _ in events(engine, "authority_request.")][-2:] == [
+        "authority_request.nondisclosure_changed",
+        "authority_request.user_notified",
+    ]

@@ -177,6 +177,26 @@ def give_effect_cmd(ctx: typer.Context, request_id: int, by: str = ById) -> None
         console.print(f"request #{req.id} effect given{' LATE' if late else ''}")
 
 
+@app.command("nondisclosure")
+def nondisclosure_cmd(
+    ctx: typer.Context,
+    request_id: int,
+    until: datetime | None = typer.Option(
+        None,
+        "--until",
+        help="New end (ISO, UTC); a past time lifts it; omit: until further notice.",
+    ),
+    by: str = ById,
+) -> None:
+    """Record that the authority extended or lifted its non-disclosure term."""
+    end = until if until is None or until.tzinfo else until.replace(tzinfo=UTC)
+    with _changes(ctx) as uow:
+        req = services.change_nondisclosure(uow, request_id, expires_at=end, by=by)
+        console.print(
+            f"request #{req.id}: non-disclosure until {_when(req.nondisclosure_expires_at)}"
+        )
+
+
 @app.command("notify-due")
 def notify_due_cmd(ctx: typer.Context) -> None:
     """Tell users whose non-disclosure term has now expired."""

@@ -5,7 +5,7 @@ verified; ``approved`` -> approved, or awaiting_second_approval while an emergen
 disclosure has one approver of two; ``produced`` only from approved (so an
 unverified request can never produce); ``effect_given`` from acknowledged,
 verified or approved; ``refused`` from any open status. Notices to the user and
-extended preservation leave the status alone.
+extended preservation, and changes to a non-disclosure term, leave the status alone.
 """
 
 from __future__ import annotations
@@ -58,6 +58,10 @@ def apply(status: S | None, event_type: str, payload: Mapping[str, Any]) -> S:
     if step == "refused":
         need(*OPEN)
         return S.REFUSED
+    if step == "nondisclosure_changed":
+        if status is None:
+            raise InvalidTransitionError("cannot change the terms of a request not received")
+        return status
     if event_type in _QUIET:
         need(*_QUIET[event_type])
         assert status is not None

@@ -480,6 +480,32 @@ def nondisclosure_applies(req: AuthorityRequest, now: datetime) -> bool:
     return req.nondisclosure_expires_at is None or req.nondisclosure_expires_at > now
 
 
+def change_nondisclosure(
+    uow: UnitOfWork, request_id: int, *, expires_at: datetime | None, by: str
+) -> AuthorityRequest:
+    """The authority extends or lifts its non-disclosure term (``nondisclosure_changed``).
+
+    ``expires_at`` None keeps it until further notice; a time in the past lifts it,
+    and the next :func:`notify_due` tells the user.
+    """
+    require_role(uow, by, Role.LEGAL_OFFICER, to="change a non-disclosure term")
+    req = get(uow.session, request_id)
+    if req.nondisclosure_basis is None:
+        raise AuthorityError(f"request #{req.id} carries no non-disclosure term")
+    if req.user_notified_at is not None:
+        raise AuthorityError(f"request #{req.id}: the user has already been told")
+    before = req.nondisclosure_expires_at
+    req.nondisclosure_expires_at = expires_at
+    _step(
+        uow,
+        req,
+        "nondisclosure_changed",
+        {"basis": req.nondisclosure_basis, "from": before, "expires_at": expires_at},
+        actor=by,
+    )
+    return req
+
+
 def notify_user(uow: UnitOfWork, req: AuthorityRequest, *, by: str = "system") -> None:
     """Tell the users whose data was produced (``user_notified``; the platform sends it)."""
     accounts = sorted(
