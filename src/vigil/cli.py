@@ -7,6 +7,7 @@ import typer
 from vigil import __version__
 from vigil.appeals import cli as appeals_cli
 from vigil.audit import cli as audit_cli
+from vigil.authorities import cli as authorities_cli
 from vigil.banks import cli as banks_cli
 from vigil.cases import cli as cases_cli
 from vigil.classifiers import cli as classifiers_cli
@@ -69,6 +70,7 @@ app.add_typer(classifiers_cli.app, name="model")
 app.add_typer(statements_cli.app, name="statements")
 app.add_typer(platform_cli.app, name="platform")
 app.add_typer(referrals_cli.app, name="referral")
+app.add_typer(authorities_cli.app, name="authorities")
 
 
 def main() -> None:

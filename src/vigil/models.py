@@ -3,6 +3,7 @@
 from vigil.actions.models import Action
 from vigil.appeals.models import Appeal
 from vigil.audit.models import ChainHead, Event
+from vigil.authorities.models import AuthorityProduction, AuthorityRequest, AuthorityTarget
 from vigil.banks.models import Bank, BankEntry
 from vigil.cases.models import Case, Decision
 from vigil.holds.models import LegalHold
@@ -27,6 +28,9 @@ __all__ = [
     "Account",
     "Action",
     "Appeal",
+    "AuthorityProduction",
+    "AuthorityRequest",
+    "AuthorityTarget",
     "Bank",
     "BankEntry",
     "Case",

@@ -591,6 +591,30 @@ class Safeguards(_Strict):
     match_rate: MatchRate = MatchRate()
 
 
+class Authorities(_Strict):
+    """Safeguards on requests from authorities that the code of practice may tighten."""
+
+    # Most accounts or pieces of content one request may name.
+    max_targets: int = Field(default=10, ge=1, le=100)
+    # Longest date range one request may cover.
+    max_span: str = "366d"
+    # How long a preservation request holds data when it names no period (18 USC 2703(f)).
+    preservation: str = "90d"
+
+    @field_validator("max_span", "preservation")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        return _check_duration(value)
+
+    @property
+    def max_span_delta(self) -> timedelta:
+        return parse_duration(self.max_span)
+
+    @property
+    def preservation_delta(self) -> timedelta:
+        return parse_duration(self.preservation)
+
+
 class Policy(_Strict):
     policy: str = Field(min_length=1)
     version: str = Field(min_length=1)
@@ -603,6 +627,7 @@ class Policy(_Strict):
     review: ReviewSettings = ReviewSettings()
     notices: Notices = Notices()
     appeals: Appeals = Appeals()
+    authorities: Authorities = Authorities()
 
     def category(self, category_id: str) -> Category:
         return self.categories[category_id]

@@ -1,0 +1,1 @@
+"""Requests and orders from authorities: intake, safeguards, productions, user notice."""
