@@ -73,3 +73,37 @@ def test_demo_runs_the_whole_spine(tmp_path: Path, shared_dir: Path) -> None:
         assert any(p["appeal_id"] == reversed_appeal for p in events("strike.removed"))
     assert "Appeals by outcome" in report
     engine.dispose()
+
+    # The legal desk (issue 6): an Art. 18 referral, a refused and a fulfilled request.
+    desk = json.loads((out / "authorities" / "summary.json").read_text())
+    assert desk["referral_route"] == "dsa_art18"
+    assert desk["refusal_reasons"] == ["broad_target"]
+    manifest = json.loads(
+        (out / "authorities" / f"referral-{desk['referral']}" / "manifest.json").read_text()
+    )
+    steps = [h["step"] for h in manifest["chain_of_custody"]["handling"]]
+    assert steps[-2:] == ["referral.proposed", "referral.approved"]
+    production = json.loads(
+        (out / "authorities" / f"production-{desk['produced_request']}.json").read_text()
+    )
+    assert len(production["accounts"]) == 1  # only the account the request named
+    figures_file = out / "authorities-figures.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "--db",
+            f"sqlite:///{out / 'vigil-demo.db'}",
+            "authorities",
+            "report",
+            "--json",
+            str(figures_file),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(figures_file.read_text())
+    (requests,) = figures["requests"]
+    assert (requests["country"], requests["requests"]) == ("DE", 2)
+    assert requests["refusals"] == {"broad_target": 1}
+    assert requests["share_some_data_produced"] == 0.5  # the refused one got nothing
+    (route,) = figures["referrals"]
+    assert (route["route"], route["approved"]) == ("dsa_art18", 1)

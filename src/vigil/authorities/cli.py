@@ -11,10 +11,12 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from vigil.authorities import services
 from vigil.authorities.models import VerificationMethod
 from vigil.authorities.production import produce
+from vigil.authorities.report import build, tables
 from vigil.authorities.safeguards import MANUAL_CODES
 from vigil.authorities.schemas import RequestIn
 from vigil.cli_support import PolicyFileOption, console, err_console, state
@@ -261,3 +263,27 @@ def serve_cmd(
 
     policy, _ = load_active(policy_file)
     uvicorn.run(create_app(state(ctx).engine(), policy), host=host, port=port, log_level="info")
+
+
+@app.command("report")
+def report_cmd(
+    ctx: typer.Context,
+    since: datetime = typer.Option(
+        datetime(2000, 1, 1), "--since", formats=["%Y-%m-%d"], help="First day (UTC)."
+    ),
+    until: datetime | None = typer.Option(
+        None, "--until", formats=["%Y-%m-%d"], help="Day after the last (UTC); default: now."
+    ),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the figures as JSON."),
+) -> None:
+    """Requests per authority and country, and referrals per route and priority, for a period."""
+    start = since.replace(tzinfo=UTC)
+    end = until.replace(tzinfo=UTC) if until else datetime.now(UTC)
+    with Session(state(ctx).engine()) as session:
+        report = build(session, start, end)
+    for table in tables(report):
+        console.print(table)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n")
+        console.print(f"figures: {json_out}")

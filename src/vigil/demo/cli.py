@@ -46,6 +46,7 @@ def demo(
     Uses a fresh SQLite database in OUT unless --db is given.
     """
     # Imported here so `vigil --help` and other commands do not load Pillow and the generator.
+    from vigil.demo.authorities import legal_desk
     from vigil.demo.generator import generate
     from vigil.demo.report import collect_summary, render_report, summary_table
     from vigil.demo.review import work_the_queue
@@ -94,6 +95,8 @@ def demo(
         "review shift: alice decides, bob confirms four-eyes, carol answers appeals"
     ):
         shift = work_the_queue(engine, scan.policy, files.truth)
+    with console.status("legal desk: an Art. 18 referral, a refused and a fulfilled request"):
+        desk = legal_desk(engine, scan.policy, out / "authorities")
 
     with Session(engine) as session:
         report = collect_summary(
@@ -108,6 +111,18 @@ def demo(
         )
     report = replace(report, review=shift)
     console.print(summary_table(report))
+    if desk.referral_id is not None:
+        console.print(
+            f"referral #{desk.referral_id} ({desk.referral_route}) approved by the legal officer; "
+            f"package and chain of custody: {desk.referral_package}"
+        )
+    console.print(
+        f"request #{desk.refused_request} refused at intake: {', '.join(desk.refusal_reasons)}"
+    )
+    if desk.produced_request is not None:
+        console.print(
+            f"request #{desk.produced_request} verified, approved and produced: {desk.production_file}"
+        )
     html = render_report(report, out / "report.html")
     console.print(f"report: {html}")
     if not report.audit_ok:
