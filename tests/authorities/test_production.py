@@ -16,6 +16,7 @@ from vigil.authorities.models import AuthorityRequest
 from vigil.authorities.production import ProductionError, build_package, produce
 from vigil.authorities.schemas import RequestIn
 from vigil.items.models import Item
+from vigil.platform import feed
 from vigil.unit_of_work import unit_of_work
 
 SEPT = T0.replace(month=9, day=5)
@@ -241,3 +242,24 @@ def test_an_ambiguous_user_name_matches_no_one(engine: Engine) -> None:
     assert done.package["accounts"] == []
     assert done.production.account_ids == []
     assert "twin" not in done.body
+
+
+def test_the_platform_is_told_to_notify_the_named_user_only(engine: Engine) -> None:
+    """The user notice reaches the platform feed with the platform's id of the named account."""
+    add_staff(engine)
+    _crowd(engine)
+    clock = FakeClock()
+    rid = _approved(engine, clock)
+    with unit_of_work(engine, clock=clock) as uow:
+        produce(uow, rid, by="lena")
+    with Session(engine) as s:
+        (notice,) = feed.read(s, types=["authority_request.user_notified"]).events
+    assert notice.data == {
+        "request_id": rid,
+        "platform_account_ids": ["acct-suspect"],
+        "authority": "Bundeskriminalamt",
+        "country": "DE",
+        "instrument": "EU_EPOC_PRODUCTION",
+        "delayed": False,
+    }
+    assert _leaks(notice.body().decode(), "") == []

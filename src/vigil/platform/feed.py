@@ -26,6 +26,7 @@ from sqlalchemy.sql import Select
 from vigil.appeals.models import Appeal
 from vigil.audit.canonical import canonical_json
 from vigil.audit.models import Event
+from vigil.authorities.models import AuthorityRequest
 from vigil.cases.models import Decision
 from vigil.items.models import Account, Item, Notice
 from vigil.statements.models import StatementOfReasons
@@ -40,6 +41,7 @@ NOTICE_OUTCOME = "notice.outcome"
 NOTIFIER_WARNED = "notifier.warned"
 NOTIFIER_LIMITED = "notifier.limited"
 APPEAL_DECIDED = "appeal.decided"
+AUTHORITY_USER_NOTIFIED = "authority_request.user_notified"
 
 FEED_TYPES: tuple[str, ...] = (
     ACTION_APPLIED,
@@ -51,6 +53,7 @@ FEED_TYPES: tuple[str, ...] = (
     NOTIFIER_WARNED,
     NOTIFIER_LIMITED,
     APPEAL_DECIDED,
+    AUTHORITY_USER_NOTIFIED,
 )
 MAX_PAGE = 500
 EVENT_ID_PREFIX = "evt_"
@@ -169,6 +172,7 @@ class _Lookups:
     # What reviewers wrote for the affected user, by decision; the answers to appeals, by appeal.
     messages: dict[int, str]
     appeals: dict[int, Appeal]
+    requests: dict[int, AuthorityRequest]
 
     def item(self, item_id: Any) -> str | None:
         return self.items.get(item_id) if isinstance(item_id, int) else None
@@ -196,6 +200,7 @@ def _ids(session: Session, stmt: Select[int, str]) -> dict[int, str]:
 def _lookups(session: Session, parsed: Sequence[tuple[Event, dict[str, Any]]]) -> _Lookups:
     item_ids = _ints(p.get("item_id") for _, p in parsed)
     account_ids = _ints(p.get("account_id") for _, p in parsed)
+    account_ids |= _ints(a for _, p in parsed for a in (p.get("account_ids") or ()))
     notice_ids = _ints(p.get("notice_id") for _, p in parsed)
     action_ids = _ints(_action_id(e.subject) for e, _ in parsed if e.type == ACTION_APPLIED)
     items = _ids(session, select(Item.id, Item.platform_item_id).where(Item.id.in_(item_ids)))
@@ -225,7 +230,14 @@ def _lookups(session: Session, parsed: Sequence[tuple[Event, dict[str, Any]]]) -
     }
     appeal_ids = _ints(p.get("appeal_id") for e, p in parsed if e.type == APPEAL_DECIDED)
     appeals = {a.id: a for a in session.scalars(select(Appeal).where(Appeal.id.in_(appeal_ids)))}
-    return _Lookups(items, accounts, notices, statements, messages, appeals)
+    request_ids = _ints(p.get("request_id") for e, p in parsed if e.type == AUTHORITY_USER_NOTIFIED)
+    requests = {
+        r.id: r
+        for r in session.scalars(
+            select(AuthorityRequest).where(AuthorityRequest.id.in_(request_ids))
+        )
+    }
+    return _Lookups(items, accounts, notices, statements, messages, appeals, requests)
 
 
 def _action_applied(event: Event, p: dict[str, Any], look: _Lookups) -> dict[str, Any]:
@@ -319,6 +331,19 @@ def _appeal_decided(event: Event, p: dict[str, Any], look: _Lookups) -> dict[str
     }
 
 
+def _authority_user_notified(event: Event, p: dict[str, Any], look: _Lookups) -> dict[str, Any]:
+    """Tell these users that an authority obtained their data (after any non-disclosure term)."""
+    req = look.requests.get(p["request_id"]) if isinstance(p.get("request_id"), int) else None
+    return {
+        "request_id": p.get("request_id"),
+        "platform_account_ids": [look.account(a) for a in p.get("account_ids") or ()],
+        "authority": req.authority_name if req is not None else None,
+        "country": req.authority_country if req is not None else None,
+        "instrument": req.instrument if req is not None else None,
+        "delayed": p.get("delayed"),
+    }
+
+
 _Mapper = Callable[[Event, dict[str, Any], _Lookups], dict[str, Any]]
 _MAPPERS: dict[str, _Mapper] = {
     ACTION_APPLIED: _action_applied,
@@ -330,6 +355,7 @@ _MAPPERS: dict[str, _Mapper] = {
     NOTIFIER_WARNED: _notifier_warned,
     NOTIFIER_LIMITED: _notifier_limited,
     APPEAL_DECIDED: _appeal_decided,
+    AUTHORITY_USER_NOTIFIED: _authority_user_notified,
 }
 
 
