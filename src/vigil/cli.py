@@ -14,6 +14,7 @@ from vigil.classifiers import cli as classifiers_cli
 from vigil.cli_support import state
 from vigil.db import cli as db_cli
 from vigil.demo import cli as demo_cli
+from vigil.holds import cli as holds_cli
 from vigil.ingest import cli as ingest_cli
 from vigil.notices import cli as notices_cli
 from vigil.platform import cli as platform_cli
@@ -64,6 +65,7 @@ app.add_typer(strikes_cli.app, name="account")
 app.add_typer(notices_cli.app, name="notices")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(staff_cli.app, name="staff")
+app.add_typer(holds_cli.app, name="hold")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(classifiers_cli.app, name="model")

@@ -9,12 +9,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from tests.support.enforcement import Clock, account, default_policy, post
 from vigil.audit.models import Event
+from vigil.cli import app
 from vigil.holds import services as holds
 from vigil.items.models import Account, Item, ScanState
 from vigil.retention.services import request_erasure, sweep, sweep_erasures
+from vigil.staff.models import Role
+from vigil.staff.services import add_member
 from vigil.unit_of_work import unit_of_work
 
 
@@ -156,3 +160,30 @@ def test_holds_refuse_bad_changes(engine: Engine) -> None:
         assert not holds.account_held(uow, account_id)
         with pytest.raises(holds.HoldError, match="already ended"):
             holds.release(uow, hold.id, by="lena", reason="again")
+
+
+def test_cli_extends_only_for_a_legal_officer(engine: Engine) -> None:
+    clock = Clock()
+    account_id, _ = _scanned_posts(engine, clock, "acct-c", 1)
+    with unit_of_work(engine) as uow:
+        add_member(uow, "lena", [Role.LEGAL_OFFICER])
+        add_member(uow, "alice", [Role.MODERATOR])
+        hold_id = holds.place(
+            uow,
+            account_id=account_id,
+            source="referral:9",
+            legal_basis="18 U.S.C. 2258A(h)",
+            duration=timedelta(days=365),
+            by="lena",
+        ).id
+    url = engine.url.render_as_string(hide_password=False)
+    args = ["--db", url, "hold", "extend", str(hold_id), "--until", "2099-01-01", "--reason", "r"]
+    refused = CliRunner().invoke(app, [*args, "--by", "alice"])
+    assert refused.exit_code == 1
+    assert "lacks the legal_officer role" in refused.output
+    done = CliRunner().invoke(app, [*args, "--by", "lena"])
+    assert done.exit_code == 0, done.output
+    assert "until 2099-01-01" in done.output
+    listed = CliRunner().invoke(app, ["--db", url, "hold", "list"])
+    assert "referral:9" in listed.output
+    assert "in force" in listed.output
