@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tests.authorities.support import T0, FakeClock, add_account, add_staff, body, events, policy
+from vigil.actions.models import Action
 from vigil.authorities import services
 from vigil.authorities.models import AuthorityRequest, RequestStatus
 from vigil.authorities.production import produce
 from vigil.authorities.reducer import request_status
 from vigil.authorities.schemas import RequestIn
 from vigil.holds.services import account_held, holds_for
+from vigil.items.models import Item
 from vigil.staff.services import StaffError
+from vigil.statements.models import StatementOfReasons
 from vigil.unit_of_work import unit_of_work
 
 
@@ -274,24 +277,42 @@ def test_tco_removal_order_is_due_within_the_hour(engine: Engine) -> None:
         unit_of_work(engine, clock=clock) as uow,
         pytest.raises(services.AuthorityError, match="needs one of the roles"),
     ):
-        services.give_effect(uow, rid, by="stranger")
+        services.give_effect(uow, rid, by="stranger", policy=policy())
     with Session(engine) as s:
         assert services.overdue(s, clock.now) == []
         assert [r.id for r in services.overdue(s, T0 + timedelta(minutes=61))] == [rid]
-    with unit_of_work(engine, clock=clock) as uow:
+    with (
+        unit_of_work(engine, clock=clock) as uow,
+        pytest.raises(services.AuthorityError, match="needs a policy with a 'terrorism' category"),
+    ):
         services.give_effect(uow, rid, by="mo")
+    with unit_of_work(engine, clock=clock) as uow:
+        services.give_effect(uow, rid, by="mo", policy=policy())
     late_rid = _intake(engine, clock, **tco)
     clock.advance(minutes=61)
     with unit_of_work(engine, clock=clock) as uow:
-        services.give_effect(uow, late_rid, by="mo")
+        services.give_effect(uow, late_rid, by="mo", policy=policy())
     effects = events(engine, "authority_request.effect_given")
     assert [p["late"] for _, _, p in effects] == [False, True]
+    # The named post, and only it, is removed, once; the order gives the reasons, so no
+    # statement of reasons is issued (DSA Art. 17(5)).
+    with Session(engine) as s:
+        removed = s.scalars(select(Item).where(Item.status == "removed")).all()
+        assert [i.platform_item_id for i in removed] == ["acct-suspect-post-0"]
+        (action,) = s.scalars(select(Action)).all()
+        assert (action.kind, action.category, action.automated) == (
+            "remove_content",
+            "terrorism",
+            False,
+        )
+        assert s.scalars(select(StatementOfReasons)).all() == []
+    assert [p["removed_item_ids"] for _, _, p in effects] == [[removed[0].id], []]
     # A TCO order resting on another instrument is refused.
     wrong = _intake(engine, clock, **{**tco, "instrument": "US_SUBPOENA"})
     assert _status(engine, wrong) == "refused"
     with unit_of_work(engine, clock=clock) as uow, pytest.raises(services.AuthorityError):
         services.give_effect(
-            uow, _intake(engine, clock), by="mo"
+            uow, _intake(engine, clock), by="mo", policy=policy()
         )  # a production is no order to act
 
 

@@ -84,6 +84,7 @@ def apply_action(
     source: str = "voluntary",
     actor: str = "system",
     signal_kinds: Sequence[str] = (),
+    issue_statement: bool = True,
 ) -> Action | None:
     """Apply ``kind`` to the item or to its author's account; ``None`` if already in force.
 
@@ -141,7 +142,8 @@ def apply_action(
         },
         actor=actor,
     )
-    if kind.is_restriction:
+    # No statement for an authority's order to act (DSA Art. 17(5)): the order says why.
+    if kind.is_restriction and issue_statement:
         cat = policy.category(category)
         statements.issue_for_action(
             uow,

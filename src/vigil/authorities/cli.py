@@ -167,10 +167,13 @@ def extend_cmd(
 
 
 @app.command("give-effect")
-def give_effect_cmd(ctx: typer.Context, request_id: int, by: str = ById) -> None:
-    """Record that an order to act (DSA Art. 9, TCO removal) was carried out."""
+def give_effect_cmd(
+    ctx: typer.Context, request_id: int, by: str = ById, policy_file: PolicyFileOption = None
+) -> None:
+    """Carry out an order to act: a TCO removal order removes the content it names."""
+    policy, _ = load_active(policy_file)
     with _changes(ctx) as uow:
-        req = services.give_effect(uow, request_id, by=by)
+        req = services.give_effect(uow, request_id, by=by, policy=policy)
         late = (
             req.comply_by is not None
             and req.effect_given_at is not None

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from vigil.actions.services import apply_action
 from vigil.audit.models import Event
 from vigil.authorities import reducer
 from vigil.authorities.models import (
@@ -39,7 +40,7 @@ from vigil.authorities.schemas import RequestIn
 from vigil.holds import services as holds
 from vigil.holds.models import LegalHold
 from vigil.items.models import Account, Item
-from vigil.policy.schema import Policy
+from vigil.policy.schema import ActionKind, Policy
 from vigil.staff.models import Role
 from vigil.staff.services import has_role, require_role
 from vigil.unit_of_work import UnitOfWork
@@ -349,8 +350,16 @@ def approve(
 _ACTORS = (Role.MODERATOR, Role.SENIOR_MODERATOR, Role.LEGAL_OFFICER)
 
 
-def give_effect(uow: UnitOfWork, request_id: int, *, by: str) -> AuthorityRequest:
-    """Record that an order to act (DSA Art. 9, TCO removal) was carried out, and when."""
+def give_effect(
+    uow: UnitOfWork, request_id: int, *, by: str, policy: Policy | None = None
+) -> AuthorityRequest:
+    """Carry out an order to act (DSA Art. 9, TCO removal) and record when.
+
+    A TCO removal order removes every piece of content it names (category
+    ``terrorism``, no statement of reasons: the order gives the reasons); the
+    platform learns of each removal through the feed. Other orders to act are
+    recorded as carried out by the person who did what they ask.
+    """
     if not any(has_role(uow, by, r) for r in _ACTORS):
         raise AuthorityError(
             f"{by!r} needs one of the roles {', '.join(r.value for r in _ACTORS)} "
@@ -359,6 +368,14 @@ def give_effect(uow: UnitOfWork, request_id: int, *, by: str) -> AuthorityReques
     req = get(uow.session, request_id)
     if not RequestKind(req.kind).acts:
         raise AuthorityError(f"request #{req.id}: a {req.kind} is not an order to act")
+    removed: list[int] = []
+    if RequestKind(req.kind) is RequestKind.TCO_REMOVAL_ORDER:
+        if policy is None or TCO_CATEGORY not in policy.categories:
+            raise AuthorityError(
+                f"request #{req.id}: removing terrorist content needs a policy with a "
+                f"'{TCO_CATEGORY}' category"
+            )
+        removed = _remove_named_content(uow, req, by=by, policy=policy)
     now = uow.now()
     req.effect_given_at = now
     late = req.comply_by is not None and now > req.comply_by
@@ -366,10 +383,45 @@ def give_effect(uow: UnitOfWork, request_id: int, *, by: str) -> AuthorityReques
         uow,
         req,
         "effect_given",
-        {"effect_given_at": now, "comply_by": req.comply_by, "late": late},
+        {
+            "effect_given_at": now,
+            "comply_by": req.comply_by,
+            "late": late,
+            "removed_item_ids": removed,
+        },
         actor=by,
     )
     return req
+
+
+TCO_CATEGORY = "terrorism"
+
+
+def _remove_named_content(
+    uow: UnitOfWork, req: AuthorityRequest, *, by: str, policy: Policy
+) -> list[int]:
+    """Remove the items a removal order names (only those: never the account's other content)."""
+    removed: list[int] = []
+    for target in targets_of(uow.session, req.id):
+        if target.item_id is None:
+            continue
+        item = uow.session.get(Item, target.item_id)
+        assert item is not None
+        action = apply_action(
+            uow,
+            kind=ActionKind.REMOVE_CONTENT,
+            item=item,
+            policy=policy,
+            category=TCO_CATEGORY,
+            rule_id=None,
+            automated=False,
+            automated_detection=False,
+            actor=by,
+            issue_statement=False,
+        )
+        if action is not None:
+            removed.append(item.id)
+    return removed
 
 
 def _hold_scopes(session: Session, request_id: int) -> list[tuple[int, int | None]]:
