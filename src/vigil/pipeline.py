@@ -223,4 +223,4 @@ def decide_items(
                 ),
             )
             out.actions += len(followed.escalated)
-            out.cases_opened += int(bool(followed.held))
+            out.cases_opened += int(followed.case_opened)

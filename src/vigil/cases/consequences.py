@@ -35,6 +35,7 @@ class FollowThrough:
     escalated: list[Action] = field(default_factory=list)
     held: list[ActionKind] = field(default_factory=list)
     notices_answered: int = 0
+    case_opened: bool = False  # a held step opened a new case (not attached to an open one)
 
 
 def is_escalation(verdict: Verdict | None) -> bool:
@@ -135,7 +136,7 @@ def follow_through(
         if action is not None:
             out.escalated.append(action)
     if out.held and verdict is not None:
-        _hold_for_review(uow, item, verdict, category, out.held, policy)
+        out.case_opened = _hold_for_review(uow, item, verdict, category, out.held, policy)
     return out
 
 
@@ -146,8 +147,8 @@ def _hold_for_review(
     category: str,
     steps: Sequence[ActionKind],
     policy: Policy,
-) -> None:
-    """Record the held step as a verdict and open a case, where a second reviewer is needed."""
+) -> bool:
+    """Record the held step as a verdict and open a case (True) or attach it to the open one."""
     from vigil.cases.services import open_or_attach  # cases.services imports this module
 
     now = uow.now()
@@ -179,4 +180,4 @@ def _hold_for_review(
             "signal_ids": [],
         },
     )
-    open_or_attach(uow, held, policy)
+    return open_or_attach(uow, held, policy)[1]
