@@ -26,6 +26,7 @@ from vigil.cases import services as cases
 from vigil.cases.models import Case, Decision, Outcome
 from vigil.items.models import Account, Item, Notice
 from vigil.policy.schema import Policy
+from vigil.referrals import services as referrals
 from vigil.statements.models import StatementOfReasons
 from vigil.strikes import services as strikes
 from vigil.strikes.models import Strike
@@ -391,6 +392,10 @@ def decide(
                 appeal_id=appeal.id,
                 actor=who,
             )
+            if appeal.decision_id is not None:
+                referrals.on_decision_reversed(
+                    uow, appeal.decision_id, appeal_id=appeal.id, actor=who
+                )
     return AppealDecision(appeal, reversed_actions, removed, needs_new_review)
 
 

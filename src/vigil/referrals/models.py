@@ -24,6 +24,8 @@ class ReferralStatus(enum.StrEnum):
     SUBMITTED = "submitted"
     # The last attempt to send it failed; it may be sent again.
     FAILED = "failed"
+    # The decision it rests on was reversed on appeal before it was sent: it is never sent.
+    WITHDRAWN = "withdrawn"
 
 
 class Referral(Base):

@@ -3,7 +3,8 @@
 ``referral.proposed`` -> ``referral.approved`` (a legal officer) ->
 ``referral.submitted`` (the authority holds it). ``referral.failed`` records an
 attempt that did not get through; the referral may be sent again. A submitted
-referral stays submitted.
+referral stays submitted. ``referral.withdrawn``: the decision was reversed on
+appeal before the referral was sent, so it never will be.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ _ALLOWED: dict[str, tuple[tuple[S | None, ...], S]] = {
     "referral.approved": ((S.PROPOSED,), S.APPROVED),
     "referral.submitted": ((S.APPROVED, S.FAILED), S.SUBMITTED),
     "referral.failed": ((S.APPROVED, S.FAILED), S.FAILED),
+    "referral.withdrawn": ((S.PROPOSED, S.APPROVED, S.FAILED), S.WITHDRAWN),
 }
 
 

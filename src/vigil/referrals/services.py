@@ -363,3 +363,37 @@ def referral_figures(session: Session, since: datetime, until: datetime) -> list
             )
         )
     return out
+
+
+def on_decision_reversed(
+    uow: UnitOfWork, decision_id: int, *, appeal_id: int, actor: str
+) -> list[Referral]:
+    """The decision a referral rests on was reversed on appeal.
+
+    A referral not yet sent is withdrawn (``referral.withdrawn``) and never sent;
+    one already with the authority is flagged (``referral.decision_reversed``) so
+    the legal officer can tell the authority. Its legal hold stays until a legal
+    officer releases it: the data may still be needed.
+    """
+    found = list(
+        uow.session.scalars(
+            select(Referral).where(Referral.decision_id == decision_id).order_by(Referral.id)
+        )
+    )
+    for referral in found:
+        if referral.status == ReferralStatus.SUBMITTED.value:
+            uow.log.record(
+                "referral.decision_reversed",
+                f"referral:{referral.id}",
+                {"referral_id": referral.id, "appeal_id": appeal_id, "route": referral.route},
+                actor=actor,
+            )
+        else:
+            _transition(
+                uow,
+                referral,
+                "referral.withdrawn",
+                {"referral_id": referral.id, "appeal_id": appeal_id},
+                actor,
+            )
+    return found
