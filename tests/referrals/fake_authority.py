@@ -23,9 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.support.loopback import LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Report:
     finished: bool = False
 
 
-class FakeAuthority:
+class FakeAuthority(LoopbackServer):
     def __init__(
         self,
         *,
@@ -58,6 +60,7 @@ class FakeAuthority:
         password: str = "pw",  # noqa: S107 (a test credential)
         token: str = "tok",  # noqa: S107 (a test credential)
     ) -> None:
+        super().__init__()
         self.basic = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
         self.bearer = f"Bearer {token}"
         self.script: deque[Step] = deque()
@@ -69,37 +72,6 @@ class FakeAuthority:
         self.seen: list[tuple[str, str | None, str | None]] = []  # path, key, authorization
         self.retry_after: str | None = None  # sent with every 429
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeAuthority:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                fake._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def then(self, *steps: Step | int) -> None:
         with self._lock:
@@ -107,7 +79,7 @@ class FakeAuthority:
 
     # -- handling ------------------------------------------------------------
 
-    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+    def handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         key = request.headers.get("Idempotency-Key")

@@ -23,11 +23,12 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import unquote
 
 from tests.statements.sor_checker import SchemaChecker
+from tests.support.loopback import LoopbackServer
 
 DuplicateForm = Literal["existing", "existing_puids", "per_statement"]
 NOT_UNIQUE = "The identifier given is not unique within this platform."
@@ -57,7 +58,9 @@ class Seen:
     status: int | None = None  # None: the connection was dropped
 
 
-class FakeTransparencyDatabase:
+class FakeTransparencyDatabase(LoopbackServer):
+    methods = ("POST", "GET")
+
     def __init__(
         self,
         checker: SchemaChecker,
@@ -66,6 +69,7 @@ class FakeTransparencyDatabase:
         duplicate_form: DuplicateForm = "existing",
         reverse_created: bool = True,
     ) -> None:
+        super().__init__()
         self.checker = checker
         self.token = token
         self.duplicate_form = duplicate_form
@@ -78,42 +82,8 @@ class FakeTransparencyDatabase:
         self.script: deque[Step] = deque()
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeTransparencyDatabase:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                fake._handle(self, "POST")
-
-            def do_GET(self) -> None:
-                fake._handle(self, "GET")
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def then(self, *steps: Step | int) -> None:
         """Serve these answers to the next batch requests, in order, before normal service."""
@@ -126,7 +96,7 @@ class FakeTransparencyDatabase:
 
     # -- handling --------------------------------------------------------------
 
-    def _handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
+    def handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         seen = Seen(method, request.path, request.headers.get("Authorization"))

@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from vigil.statements.dsa import EU_COUNTRIES
+
 CATEGORY_ID = r"^[a-z][a-z0-9_]*$"
 RULE_ID = r"^[a-z0-9][a-z0-9_-]*$"
 _DURATION = re.compile(r"^(\d+)\s*([mhd])$")
@@ -144,35 +146,7 @@ class ReferralPriority(enum.StrEnum):
 
 
 # DSA Art. 18(1): the Member State(s) concerned, or Europol when that is unclear.
-EU_MEMBER_STATES = [
-    "AT",
-    "BE",
-    "BG",
-    "CY",
-    "CZ",
-    "DE",
-    "DK",
-    "EE",
-    "ES",
-    "FI",
-    "FR",
-    "GR",
-    "HR",
-    "HU",
-    "IE",
-    "IT",
-    "LT",
-    "LU",
-    "LV",
-    "MT",
-    "NL",
-    "PL",
-    "PT",
-    "RO",
-    "SE",
-    "SI",
-    "SK",
-]
+EU_MEMBER_STATES = EU_COUNTRIES
 EUROPOL = "europol"
 
 

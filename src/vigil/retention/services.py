@@ -76,25 +76,28 @@ def request_erasure(uow: UnitOfWork, platform_account_id: str, *, by: str) -> Ac
     return account
 
 
-def complete_erasure(uow: UnitOfWork, account: Account) -> bool:
-    """Erase the account's content and personal data except what a hold keeps; True when done."""
+def complete_erasure(uow: UnitOfWork, account: Account, *, report_withheld: bool = True) -> bool:
+    """Erase the account's content and personal data except what a hold keeps; True when done.
+
+    ``report_withheld`` logs ``account.erasure_withheld`` when a hold keeps data back;
+    the sweep passes False so a hold that still stands is not logged again at every run.
+    """
     if account.erased_at is not None:
         return True
-    kept = list(
-        uow.session.scalars(
-            select(Item.id).where(Item.account_id == account.id, Item.content_retained.is_(True))
-        )
-    )
-    held = holds.held_item_ids(uow, kept)
-    erase = [i for i in kept if i not in held]
+    rows = uow.session.execute(
+        select(Item.id, Item.content_retained).where(Item.account_id == account.id)
+    ).all()
+    held = holds.held_item_ids(uow, [r.id for r in rows])
+    erase = [r.id for r in rows if r.content_retained and r.id not in held]
     if erase:
         drop_content(uow, erase, reason="erasure requested by the user")
     if held or holds.account_held(uow, account.id):
-        uow.log.record(
-            "account.erasure_withheld",
-            f"account:{account.id}",
-            {"items_erased": len(erase), "items_held": len(held)},
-        )
+        if report_withheld:
+            uow.log.record(
+                "account.erasure_withheld",
+                f"account:{account.id}",
+                {"items_erased": len(erase), "items_held": len(held)},
+            )
         return False
     account.handle = None
     account.registered_at = None
@@ -113,13 +116,4 @@ def sweep_erasures(uow: UnitOfWork, limit: int = 500) -> int:
         .order_by(Account.id)
         .limit(limit)
     )
-    return sum(1 for account in list(pending) if _finish_quietly(uow, account))
-
-
-def _finish_quietly(uow: UnitOfWork, account: Account) -> bool:
-    """Like complete_erasure, without logging "withheld" again while the hold still stands."""
-    if holds.held_item_ids(
-        uow, uow.session.scalars(select(Item.id).where(Item.account_id == account.id))
-    ) or holds.account_held(uow, account.id):
-        return False
-    return complete_erasure(uow, account)
+    return sum(complete_erasure(uow, a, report_withheld=False) for a in list(pending))
